@@ -1,0 +1,515 @@
+//! Layer 3 — the event loop: one thread, one ready queue, one turn after another.
+//!
+//! An event loop runs tasks on the thread that created it. Each *turn* it
+//!
+//! 1. takes the work other threads sent it (wakes, spawns, callbacks);
+//! 2. runs a bounded batch of ready work — polls tasks, calls callbacks;
+//! 3. fires the timers that are due;
+//! 4. asks the reactor for I/O events: just a look if work is ready, else a sleep in
+//!    the kernel until the next timer, an I/O event, or a notification.
+//!
+//! That is asyncio's `_run_once`, and the whole of this file is its Rust twin:
+//! [`EventLoop::run_until_complete`] repeats the turn until the future it was given is
+//! done, and [`run`] makes a loop, runs one future and closes the loop again.
+//!
+//! The loop's state lives in a [`Core`], reachable from anywhere on the loop's thread
+//! through a thread-local while the loop runs: that is how `spawn` and `sleep` find
+//! their loop without being handed it. Other threads reach the loop only through a
+//! [`Handle`], which holds the thread-safe half (`Shared`: the inbox and the poller).
+//!
+//! The book explains this file in chapter 4, "The event loop".
+
+use std::cell::RefCell;
+use std::env;
+use std::fmt;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe, Location};
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use crate::budget;
+use crate::executor::{Executor, RemoteWork, Shared, Work};
+use crate::reactor::Reactor;
+use crate::task::{self, panic_message, Task};
+use crate::time::{Clock, TimerAction, TimerQueue};
+
+// ANCHOR: batch
+/// How many items of ready work one turn runs before it looks at timers and I/O.
+///
+/// Large enough that the cost of a look (reading the clock, maybe a system call) is
+/// spread over many polls; small enough that a due timer or a readable socket waits at
+/// most this many polls. A task that yields forever goes to the back of the queue every
+/// time, so it cannot starve the others either. tokio's current-thread runtime checks
+/// I/O every 61 polls, for the same reasons.
+pub(crate) const BATCH: usize = 64;
+// ANCHOR_END: batch
+
+// ANCHOR: core
+/// Everything a running loop owns, on its own thread.
+pub(crate) struct Core {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) executor: Executor,
+    pub(crate) timers: RefCell<TimerQueue>,
+    pub(crate) clock: Clock,
+    reactor: RefCell<Reactor>,
+}
+// ANCHOR_END: core
+
+thread_local! {
+    /// The loop running on this thread, if any.
+    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+
+/// Calls `f` with the loop running on this thread; `None` when there is none.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|current| current.borrow().as_deref().map(f))
+        .ok()
+        .flatten()
+}
+
+/// Calls `f` if the loop that owns `shared` is the one running on this thread.
+pub(crate) fn with_loop<R>(shared: &Shared, f: impl FnOnce(&Core) -> R) -> Option<R> {
+    with_current(|core| {
+        if std::ptr::eq(Arc::as_ptr(&core.shared), shared) {
+            Some(f(core))
+        } else {
+            None
+        }
+    })
+    .flatten()
+}
+
+/// True when the loop that owns `shared` is running on this thread.
+pub(crate) fn is_current(shared: &Shared) -> bool {
+    with_loop(shared, |_| ()).is_some()
+}
+
+/// True when any glass loop is running on this thread.
+pub(crate) fn is_running_here() -> bool {
+    with_current(|_| ()).is_some()
+}
+
+/// Makes `core` the current loop until dropped.
+struct Entered;
+
+impl Entered {
+    fn new(core: &Rc<Core>, what: &str) -> Entered {
+        CURRENT.with(|current| {
+            let mut current = current.borrow_mut();
+            if current.is_some() {
+                panic!(
+                    "{what} was called while a glass event loop is already running on this \
+                     thread; inside async code, await the future instead (or spawn it with \
+                     glass::spawn)"
+                );
+            }
+            *current = Some(Rc::clone(core));
+        });
+        Entered
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        // `try_with`: during thread teardown the slot may already be gone.
+        let _ = CURRENT.try_with(|current| current.borrow_mut().take());
+    }
+}
+
+// ANCHOR: main_waker
+/// The waker of the future given to `run_until_complete`. That future is not a task
+/// (it need not be `'static`), so it has a waker of its own, made with std's `Wake`.
+struct MainWaker {
+    shared: Arc<Shared>,
+    /// True while a `Work::Main` is queued, so that many wakes queue one poll.
+    scheduled: AtomicBool,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.scheduled.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let queued_here = with_loop(&self.shared, |core| core.executor.push(Work::Main));
+        if queued_here.is_none() {
+            // A closed loop has no main future left to wake.
+            let _ = self.shared.send(RemoteWork::Main);
+        }
+    }
+}
+// ANCHOR_END: main_waker
+
+/// An event loop: runs tasks, timers and I/O on the thread that made it; like
+/// asyncio's event loop.
+///
+/// Most programs call [`run`], which makes a loop, runs one future, and closes the loop.
+/// Make an `EventLoop` yourself to choose options (the paused clock) or to run several
+/// futures one after another on the same loop.
+///
+/// Dropping the loop cancels every task still alive; their destructors run then, on
+/// this thread.
+///
+/// # Examples
+///
+/// ```
+/// let mut event_loop = glass::EventLoop::new();
+/// let task = event_loop.run_until_complete(async { glass::spawn(async { 2 }) });
+/// // The task was spawned but has not run: it waits for the next call.
+/// assert_eq!(event_loop.run_until_complete(task), 2);
+/// ```
+pub struct EventLoop {
+    core: Rc<Core>,
+}
+
+/// Options for an [`EventLoop`]: `EventLoop::builder().paused_clock(true).build()`.
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    paused_clock: Option<bool>,
+}
+
+impl Builder {
+    /// Runs the loop on the paused clock: time stands still while any task can run,
+    /// and jumps to the next timer when all of them wait. Timing tests become instant
+    /// and exact. Without this call, the environment variable `GLASS_PAUSED_CLOCK=1`
+    /// turns it on.
+    pub fn paused_clock(mut self, paused: bool) -> Builder {
+        self.paused_clock = Some(paused);
+        self
+    }
+
+    /// Makes the loop.
+    ///
+    /// # Panics
+    ///
+    /// Panics when the operating system refuses to create the poller (epoll/kqueue),
+    /// which happens only when the process is out of file descriptors.
+    pub fn build(self) -> EventLoop {
+        let paused = self
+            .paused_clock
+            .unwrap_or_else(|| env::var("GLASS_PAUSED_CLOCK").is_ok_and(|v| v == "1"));
+        let shared = Arc::new(Shared::new().unwrap_or_else(|error| {
+            panic!(
+                "glass could not create its poller (epoll/kqueue): {error}; the process is \
+                 probably out of file descriptors"
+            )
+        }));
+        let core = Core {
+            executor: Executor::new(Arc::clone(&shared)),
+            shared,
+            timers: RefCell::new(TimerQueue::default()),
+            clock: Clock::new(paused),
+            reactor: RefCell::new(Reactor::new()),
+        };
+        EventLoop {
+            core: Rc::new(core),
+        }
+    }
+}
+
+impl Default for EventLoop {
+    fn default() -> EventLoop {
+        EventLoop::new()
+    }
+}
+
+impl EventLoop {
+    /// A loop with default options.
+    pub fn new() -> EventLoop {
+        Builder::default().build()
+    }
+
+    /// Options for a new loop.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// A handle through which other threads can spawn tasks and call callbacks here.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: Arc::clone(&self.core.shared),
+        }
+    }
+
+    // ANCHOR: run_until_complete
+    /// Runs the loop until `future` completes, and returns its output; like asyncio's
+    /// `loop.run_until_complete`.
+    ///
+    /// Tasks still alive when the future completes are kept, and go on running at the
+    /// next call; they are not run meanwhile.
+    ///
+    /// # Panics
+    ///
+    /// Panics when a loop is already running on this thread, and re-raises a panic of
+    /// `future` itself (a panic inside a spawned task is caught and kept in its
+    /// [`Task`]).
+    pub fn run_until_complete<F: Future>(&mut self, future: F) -> F::Output {
+        let core = &self.core;
+        let _entered = Entered::new(core, "EventLoop::run_until_complete");
+        let main_waker = Arc::new(MainWaker {
+            shared: Arc::clone(&core.shared),
+            scheduled: AtomicBool::new(false),
+        });
+        let waker = Waker::from(Arc::clone(&main_waker));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        waker.wake_by_ref(); // queue the first poll
+        loop {
+            // ANCHOR: loop_turn
+            core.executor.take_inbox();
+            for _ in 0..BATCH {
+                let Some(work) = core.executor.pop() else {
+                    break;
+                };
+                match work {
+                    Work::Task(runnable) => core.executor.run_task(runnable, false),
+                    Work::Call(callback) => run_callback(callback),
+                    Work::Main => {
+                        main_waker.scheduled.store(false, Ordering::Release);
+                        let poll = budget::with_budget(|| future.as_mut().poll(&mut cx));
+                        if let Poll::Ready(output) = poll {
+                            return output;
+                        }
+                    }
+                }
+            }
+            core.fire_due_timers();
+            core.wait_for_events();
+            // ANCHOR_END: loop_turn
+        }
+    }
+    // ANCHOR_END: run_until_complete
+}
+
+impl Drop for EventLoop {
+    fn drop(&mut self) {
+        // Enter the loop, so that destructors that spawn or touch timers find it.
+        let entered = CURRENT.try_with(|current| current.borrow().is_none());
+        let _entered = matches!(entered, Ok(true)).then(|| Entered::new(&self.core, "drop"));
+        self.core.executor.close();
+        // Timer callbacks that never ran are dropped, as asyncio drops them.
+        let leftovers = self.core.timers.borrow_mut().clear();
+        drop(leftovers);
+    }
+}
+
+impl fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventLoop")
+            .field("paused_clock", &self.core.clock.is_paused())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Calls a callback from the ready queue. A panic in it is reported and the loop goes
+/// on, as asyncio's loop logs an exception raised by a callback.
+fn run_callback(callback: Box<dyn FnOnce()>) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(callback)) {
+        eprintln!(
+            "glass: a callback panicked ({}); the loop goes on",
+            panic_message(payload.as_ref())
+        );
+    }
+}
+
+impl Core {
+    // ANCHOR: fire_due_timers
+    /// Fires every timer whose deadline has come.
+    fn fire_due_timers(&self) {
+        if self.timers.borrow().next_deadline().is_none() {
+            return; // no timers: do not even read the clock
+        }
+        let now = self.clock.now();
+        // Pop one at a time: a callback may arm new timers while we go.
+        loop {
+            let due = self.timers.borrow_mut().pop_due(now);
+            match due {
+                None => break,
+                Some(TimerAction::Wake(waker)) => waker.wake(),
+                Some(TimerAction::Call(callback)) => run_callback(callback),
+            }
+        }
+    }
+    // ANCHOR_END: fire_due_timers
+
+    // ANCHOR: wait_for_events
+    /// Looks for I/O events, and sleeps in the kernel when nothing else can happen.
+    fn wait_for_events(&self) {
+        let timeout = if self.executor.has_ready_work() {
+            if !self.reactor.borrow().has_sources() {
+                return; // work is ready and no socket can have news: skip the system call
+            }
+            Some(Duration::ZERO)
+        } else {
+            match self.timers.borrow().next_deadline() {
+                None => None, // nothing scheduled: sleep until I/O or another thread
+                Some(deadline) if self.clock.is_paused() => {
+                    // Every task waits: on the paused clock, time jumps to the next
+                    // timer, which fires at the next turn.
+                    self.clock.jump_to(deadline);
+                    Some(Duration::ZERO)
+                }
+                Some(deadline) => Some(deadline.duration_since(self.clock.now())),
+            }
+        };
+        if let Err(error) = self.reactor.borrow_mut().wait(&self.shared.poller, timeout) {
+            panic!("glass: waiting for I/O events failed: {error}");
+        }
+    }
+    // ANCHOR_END: wait_for_events
+}
+
+// ANCHOR: run
+/// Runs `future` on a new event loop on this thread, and returns its output; like
+/// `asyncio.run`.
+///
+/// When the future completes, the tasks it left running are cancelled: their
+/// destructors run before `run` returns.
+///
+/// # Panics
+///
+/// Panics when called inside a running loop (await the future instead), and re-raises
+/// a panic of `future`.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let answer = glass::run(async {
+///     glass::sleep(Duration::from_millis(1)).await;
+///     42
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+pub fn run<F: Future>(future: F) -> F::Output {
+    if is_running_here() {
+        panic!(
+            "glass::run was called while a glass event loop is already running on this \
+             thread; inside async code, await the future instead (or spawn it with \
+             glass::spawn)"
+        );
+    }
+    let mut event_loop = EventLoop::new();
+    event_loop.run_until_complete(future)
+    // `event_loop` is dropped here: leftover tasks are cancelled before we return.
+}
+// ANCHOR_END: run
+
+/// Schedules `callback` to be called at the loop's next turn; like `loop.call_soon`.
+/// Callbacks run in the order they were scheduled.
+///
+/// # Panics
+///
+/// Panics when no event loop is running on this thread.
+pub fn call_soon(callback: impl FnOnce() + 'static) {
+    with_current(|core| core.executor.push(Work::Call(Box::new(callback)))).unwrap_or_else(|| {
+        panic!(
+            "glass::call_soon was called outside a running event loop; call it inside \
+             glass::run(...), or use Handle::call_soon_threadsafe from another thread"
+        )
+    })
+}
+
+/// A way into a loop from other threads: spawn `Send` futures, call callbacks.
+///
+/// `Handle` is `Send + Sync + Clone`. Get one with [`EventLoop::handle`], or with
+/// [`Handle::current`] inside a running loop.
+///
+/// # Examples
+///
+/// ```
+/// glass::run(async {
+///     let handle = glass::Handle::current();
+///     let from_thread = std::thread::spawn(move || handle.spawn(async { 40 + 2 }))
+///         .join()
+///         .unwrap();
+///     assert_eq!(from_thread.await, 42);
+/// });
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// The handle of the loop running on this thread.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a running loop; use [`try_current`](Handle::try_current) to get an
+    /// `Option` instead.
+    pub fn current() -> Handle {
+        Handle::try_current().unwrap_or_else(|| {
+            panic!(
+                "glass::Handle::current() was called outside a running event loop; call it \
+                 inside glass::run(...) and pass the Handle to the threads that need it"
+            )
+        })
+    }
+
+    /// The handle of the loop running on this thread, if any.
+    pub fn try_current() -> Option<Handle> {
+        with_current(|core| Handle {
+            shared: Arc::clone(&core.shared),
+        })
+    }
+
+    // ANCHOR: handle_spawn
+    /// Spawns a `Send` future onto the handle's loop, from any thread. The returned
+    /// [`Task`] is `Send` (when the output is) and can be awaited anywhere, or waited
+    /// for with [`Task::wait`] on a plain thread.
+    ///
+    /// If the loop has closed, the task is cancelled at once.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> Task<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let spawned_at = Location::caller();
+        let id = self.shared.next_task_id();
+        let (runnable, task) = task::new_send_task(&self.shared, id, None, spawned_at, future);
+        // The schedule function sends it to the loop's inbox (or, on the loop's own
+        // thread, straight into the ready queue).
+        runnable.schedule();
+        task
+    }
+    // ANCHOR_END: handle_spawn
+
+    /// Schedules `callback` on the handle's loop, from any thread; like asyncio's
+    /// `loop.call_soon_threadsafe`.
+    ///
+    /// # Panics
+    ///
+    /// Panics when the loop has closed: the callback could never run.
+    pub fn call_soon_threadsafe(&self, callback: impl FnOnce() + Send + 'static) {
+        if self
+            .shared
+            .send(RemoteWork::Call(Box::new(callback)))
+            .is_err()
+        {
+            panic!(
+                "Handle::call_soon_threadsafe was called after its event loop closed; the \
+                 callback cannot run. Keep the loop alive (inside glass::run) while other \
+                 threads still send it work"
+            );
+        }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("loop_id", &self.shared.loop_id)
+            .finish()
+    }
+}

@@ -1,0 +1,311 @@
+//! Layer 2 — the executor: the ready queue, the schedule function, the live tasks.
+//!
+//! A task is either *ready* (its `Runnable` sits in the ready queue, waiting to be
+//! polled) or *waiting* (nobody holds its `Runnable`; whatever it waits for holds a
+//! clone of its waker). Waking a waiting task calls [`schedule`], which puts the
+//! `Runnable` back into a queue:
+//!
+//! - on the loop's own thread, straight into the ready queue — a `RefCell<VecDeque>`,
+//!   no lock, because only this thread ever touches it;
+//! - from any other thread, into the loop's *inbox*, the one `Mutex` on the way, and
+//!   then `Poller::notify()` wakes the loop if it is asleep in the kernel.
+//!
+//! The executor also keeps the list of *live* tasks (each one's waker), so that the
+//! loop can wake a task that [`Task::cancel`](crate::Task::cancel) was called on, and
+//! cancel every task still alive when the loop closes. The book explains this file in
+//! chapter 3, "Tasks".
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Waker;
+
+use polling::Poller;
+use slab::Slab;
+
+use crate::budget;
+use crate::event_loop;
+use crate::task::{self, Task, TaskHeader, TaskId, NO_SLOT};
+
+/// A task's ticket to be polled once, as async-task hands it out.
+pub(crate) type Runnable = async_task::Runnable<TaskHeader>;
+
+// ANCHOR: work
+/// One item in the ready queue: what the loop does next. asyncio's ready queue holds
+/// "handles" the same way: a task's next step and a plain callback look alike.
+pub(crate) enum Work {
+    /// Poll this task once.
+    Task(Runnable),
+    /// Poll the future given to `run` / `run_until_complete`.
+    Main,
+    /// Call this callback (from `call_soon`, or sent by another thread).
+    Call(Box<dyn FnOnce()>),
+}
+
+/// The same, sent from another thread: a callback must then be `Send`.
+pub(crate) enum RemoteWork {
+    Task(Runnable),
+    Main,
+    Call(Box<dyn FnOnce() + Send>),
+}
+// ANCHOR_END: work
+
+impl From<RemoteWork> for Work {
+    fn from(work: RemoteWork) -> Work {
+        match work {
+            RemoteWork::Task(runnable) => Work::Task(runnable),
+            RemoteWork::Main => Work::Main,
+            RemoteWork::Call(callback) => Work::Call(callback),
+        }
+    }
+}
+
+// ANCHOR: shared
+/// The part of a loop that other threads may touch: the inbox, and the poller whose
+/// `notify()` wakes the loop out of `epoll_wait`.
+pub(crate) struct Shared {
+    /// Unique among all loops of the process (timers use it to know their loop).
+    pub(crate) loop_id: u64,
+    pub(crate) poller: Poller,
+    inbox: Mutex<Inbox>,
+    /// Lets the loop skip the lock on every turn when the inbox is empty.
+    inbox_has_work: AtomicBool,
+    next_task_id: AtomicU64,
+}
+
+struct Inbox {
+    work: Vec<RemoteWork>,
+    /// Set when the loop has closed; nothing is accepted after that.
+    closed: bool,
+}
+// ANCHOR_END: shared
+
+static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Shared {
+    pub(crate) fn new() -> io::Result<Shared> {
+        Ok(Shared {
+            loop_id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
+            poller: Poller::new()?,
+            inbox: Mutex::new(Inbox {
+                work: Vec::new(),
+                closed: false,
+            }),
+            inbox_has_work: AtomicBool::new(false),
+            next_task_id: AtomicU64::new(1),
+        })
+    }
+
+    pub(crate) fn next_task_id(&self) -> TaskId {
+        TaskId(self.next_task_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn lock_inbox(&self) -> MutexGuard<'_, Inbox> {
+        // A panic while the lock was held cannot leave the Vec half-written.
+        self.inbox.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    // ANCHOR: send
+    /// Hands work to the loop from another thread, and wakes the loop. Gives the work
+    /// back when the loop has already closed.
+    pub(crate) fn send(&self, work: RemoteWork) -> Result<(), RemoteWork> {
+        {
+            let mut inbox = self.lock_inbox();
+            if inbox.closed {
+                return Err(work);
+            }
+            inbox.work.push(work);
+        }
+        // The flag is set after the push and the loop clears it before it takes the
+        // inbox, so the loop never misses work: at worst it takes an empty inbox once.
+        self.inbox_has_work.store(true, Ordering::Release);
+        // Wakes the loop if it sleeps in `Poller::wait`, or makes its next wait return
+        // at once. polling merges repeated notifications into one system call.
+        self.poller
+            .notify()
+            .expect("glass: could not wake the event loop (Poller::notify failed)");
+        Ok(())
+    }
+    // ANCHOR_END: send
+
+    pub(crate) fn inbox_has_work(&self) -> bool {
+        self.inbox_has_work.load(Ordering::Acquire)
+    }
+
+    fn take_inbox(&self) -> Vec<RemoteWork> {
+        if !self.inbox_has_work.swap(false, Ordering::AcqRel) {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.lock_inbox().work)
+    }
+
+    /// Marks the inbox closed, unless work arrived that must be handled first.
+    fn close_inbox(&self) -> bool {
+        let mut inbox = self.lock_inbox();
+        if !inbox.work.is_empty() {
+            return false;
+        }
+        inbox.closed = true;
+        true
+    }
+
+    /// Wakes the live task in `slot` if it is still task `id`. Any thread.
+    pub(crate) fn wake_live_task(&self, slot: usize, id: TaskId) {
+        let woken_here = event_loop::with_loop(self, |core| core.executor.wake_live_task(slot, id));
+        if woken_here.is_none() {
+            let wake = move || {
+                event_loop::with_current(|core| core.executor.wake_live_task(slot, id));
+            };
+            // A closed loop has no live task left to wake.
+            let _ = self.send(RemoteWork::Call(Box::new(wake)));
+        }
+    }
+}
+
+// ANCHOR: schedule
+/// async-task calls this when a task is woken: it must put the `Runnable` somewhere
+/// the task's loop will find it. It runs on whatever thread called `wake()`.
+pub(crate) fn schedule(runnable: Runnable) {
+    let shared = &runnable.metadata().shared;
+    if event_loop::is_current(shared) {
+        // The common case: a task woken by its own loop (a timer, a lock, another task).
+        event_loop::with_current(|core| core.executor.push(Work::Task(runnable)));
+    } else {
+        let shared = Arc::clone(shared);
+        if let Err(RemoteWork::Task(runnable)) = shared.send(RemoteWork::Task(runnable)) {
+            // The loop has closed. Only a `Send` task spawned through a `Handle` can get
+            // here (the loop cancelled all of its own before closing): cancel it on this
+            // thread, so that whoever awaits it hears "cancelled" instead of waiting
+            // forever.
+            task::run_step(runnable, true);
+        }
+    }
+}
+// ANCHOR_END: schedule
+
+/// A task that has been polled at least once and has not finished.
+struct LiveTask {
+    id: TaskId,
+    waker: Waker,
+}
+
+/// The loop-thread half of the executor.
+pub(crate) struct Executor {
+    pub(crate) shared: Arc<Shared>,
+    ready: RefCell<VecDeque<Work>>,
+    live: RefCell<Slab<LiveTask>>,
+}
+
+impl Executor {
+    pub(crate) fn new(shared: Arc<Shared>) -> Executor {
+        Executor {
+            shared,
+            ready: RefCell::new(VecDeque::with_capacity(64)),
+            live: RefCell::new(Slab::new()),
+        }
+    }
+
+    pub(crate) fn push(&self, work: Work) {
+        self.ready.borrow_mut().push_back(work);
+    }
+
+    pub(crate) fn pop(&self) -> Option<Work> {
+        self.ready.borrow_mut().pop_front()
+    }
+
+    pub(crate) fn has_ready_work(&self) -> bool {
+        !self.ready.borrow().is_empty() || self.shared.inbox_has_work()
+    }
+
+    /// Moves what other threads sent into the ready queue, in the order it was sent.
+    pub(crate) fn take_inbox(&self) {
+        for work in self.shared.take_inbox() {
+            self.push(work.into());
+        }
+    }
+
+    // ANCHOR: spawn_local
+    pub(crate) fn spawn_local<F>(
+        &self,
+        future: F,
+        name: Option<Arc<str>>,
+        spawned_at: &'static Location<'static>,
+    ) -> Task<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let id = self.shared.next_task_id();
+        let (runnable, task) = task::new_local_task(&self.shared, id, name, spawned_at, future);
+        // A new task is ready at once: its first poll starts running its body.
+        self.push(Work::Task(runnable));
+        task
+    }
+    // ANCHOR_END: spawn_local
+
+    // ANCHOR: run_task
+    /// Polls a task once (or cancels it), keeping the list of live tasks up to date.
+    pub(crate) fn run_task(&self, runnable: Runnable, cancel_anyway: bool) {
+        let header = runnable.metadata();
+        let mut slot = header.slot.load(Ordering::Relaxed);
+        if slot == NO_SLOT {
+            // First poll: remember the task's waker, so that `cancel()` and the loop's
+            // close can reach the task while it waits.
+            let live = LiveTask {
+                id: header.id,
+                waker: runnable.waker(),
+            };
+            slot = self.live.borrow_mut().insert(live);
+            // SeqCst pairs with `Task::cancel`: see the comment there.
+            header.slot.store(slot, Ordering::SeqCst);
+        }
+        let cancel = cancel_anyway || header.cancel_requested.load(Ordering::SeqCst);
+        let finished = budget::with_budget(|| task::run_step(runnable, cancel));
+        if finished {
+            self.live.borrow_mut().remove(slot);
+        }
+    }
+    // ANCHOR_END: run_task
+
+    pub(crate) fn wake_live_task(&self, slot: usize, id: TaskId) {
+        let waker = match self.live.borrow().get(slot) {
+            Some(task) if task.id == id => task.waker.clone(),
+            _ => return, // finished already; the slot may hold another task now
+        };
+        waker.wake();
+    }
+
+    // ANCHOR: close
+    /// Cancels every task still alive, running their destructors on this thread, and
+    /// closes the inbox. Called when the loop is dropped.
+    pub(crate) fn close(&self) {
+        loop {
+            self.take_inbox();
+            // Waking a waiting task puts it in the ready queue, where we can reach it.
+            let waiting: Vec<Waker> = self
+                .live
+                .borrow()
+                .iter()
+                .map(|(_, t)| t.waker.clone())
+                .collect();
+            waiting.into_iter().for_each(Waker::wake);
+            while let Some(work) = self.pop() {
+                match work {
+                    Work::Task(runnable) => self.run_task(runnable, true),
+                    // Callbacks that never ran are dropped, as asyncio drops them.
+                    Work::Main | Work::Call(_) => {}
+                }
+            }
+            // A destructor may have spawned or woken something: go round again until
+            // nothing is left and no other thread is halfway through sending.
+            if self.live.borrow().is_empty() && self.shared.close_inbox() {
+                break;
+            }
+        }
+    }
+    // ANCHOR_END: close
+}

@@ -1,0 +1,55 @@
+//! # Glass — an async runtime to read
+//!
+//! Glass is asyncio's model — one event loop per thread, tasks, timers, `gather`,
+//! `wait_for` — written in Rust so that it can be read from top to bottom, one layer
+//! at a time, beside the book that explains it (`book/`, `mdbook serve book`).
+//!
+//! ## The map
+//!
+//! Read the layers in this order; each builds on the ones before it.
+//!
+//! | layer | file | what it owns | chapter |
+//! |---|---|---|---|
+//! | 0 futures | (the book, `examples/pingpong.rs`) | a future is a state machine, polled | 1 |
+//! | 1 wakers | [`waker.rs`](block_on) | the waker handshake; [`block_on`] | 2 |
+//! | 2 tasks | `task.rs`, `executor.rs` | [`spawn`], [`Task`], the ready queue | 3 |
+//! | 3 event loop | `event_loop.rs`, `reactor.rs`, `budget.rs` | [`run`], [`EventLoop`], the turn, [`Handle`] | 4 |
+//! | 4 timers | [`time`] | [`sleep`], [`wait_for`], [`time::interval`], the paused clock | 5 |
+//! | 6 composition | `combine.rs` | [`gather!`], [`gather_all`] | 3, 7 |
+//!
+//! Coming next: synchronization (`Event`, `Lock`, `Queue`, …), blocking work, networking,
+//! and the tools for seeing inside the loop.
+//!
+//! ## A first program
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! glass::run(async {
+//!     let task = glass::spawn(async {
+//!         glass::sleep(Duration::from_millis(10)).await;
+//!         "world"
+//!     });
+//!     println!("hello");
+//!     println!("{}", task.await);
+//! });
+//! ```
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+mod budget;
+#[doc(hidden)]
+pub mod combine;
+mod event_loop;
+mod executor;
+mod reactor;
+pub mod task;
+pub mod time;
+mod waker;
+
+pub use combine::gather_all;
+pub use event_loop::{call_soon, run, Builder as EventLoopBuilder, EventLoop, Handle};
+pub use task::{create_task, spawn, yield_now, JoinError, Task, TaskId};
+pub use time::{call_later, sleep, wait_for, MissedTickBehavior, TimeoutError, TimerHandle};
+pub use waker::block_on;
