@@ -309,8 +309,10 @@ impl Sleep {
         }
         Poll::Pending
     }
-    // ANCHOR_END: sleep
+}
+// ANCHOR_END: sleep
 
+impl Sleep {
     /// The deadline, once known: a `sleep(d)` knows it from its first poll.
     pub fn deadline(&self) -> Option<Instant> {
         match self.deadline {
