@@ -38,13 +38,14 @@ use crate::task::{self, panic_message, Task};
 use crate::time::{Clock, TimerAction, TimerQueue};
 
 // ANCHOR: batch
-/// How many items of ready work one turn runs before it looks at timers and I/O.
+/// The most items of ready work one turn runs before it looks at timers and I/O again.
 ///
-/// Large enough that the cost of a look (reading the clock, maybe a system call) is
-/// spread over many polls; small enough that a due timer or a readable socket waits at
-/// most this many polls. A task that yields forever goes to the back of the queue every
-/// time, so it cannot starve the others either. tokio's current-thread runtime checks
-/// I/O every 61 polls, for the same reasons.
+/// A turn runs only the work that was ready when it began, as asyncio's does: work made
+/// ready during the turn (a task that yields, a callback that calls `call_soon`) waits
+/// for the next turn, behind the timers that come due meanwhile. So a task that yields
+/// forever cannot starve anyone. The cap bounds how long a due timer or a readable
+/// socket waits when thousands of tasks are ready at once (asyncio has no cap; tokio's
+/// current-thread runtime checks I/O every 61 polls, for the same reason).
 pub(crate) const BATCH: usize = 64;
 // ANCHOR_END: batch
 
@@ -264,8 +265,12 @@ impl EventLoop {
         waker.wake_by_ref(); // queue the first poll
         loop {
             // ANCHOR: loop_turn
-            core.executor.take_inbox();
-            for _ in 0..BATCH {
+            core.wait_for_events(); // I/O; sleeps here when nothing is ready
+            core.executor.take_inbox(); // work sent by other threads
+            core.fire_due_timers(); // wake sleepers, queue call_later callbacks
+                                    // Run what is ready now; what this work makes ready runs next turn.
+            let ready_now = core.executor.ready_len().min(BATCH);
+            for _ in 0..ready_now {
                 let Some(work) = core.executor.pop() else {
                     break;
                 };
@@ -281,8 +286,6 @@ impl EventLoop {
                     }
                 }
             }
-            core.fire_due_timers();
-            core.wait_for_events();
             // ANCHOR_END: loop_turn
         }
     }
@@ -322,19 +325,20 @@ fn run_callback(callback: Box<dyn FnOnce()>) {
 
 impl Core {
     // ANCHOR: fire_due_timers
-    /// Fires every timer whose deadline has come.
+    /// Fires every timer whose deadline has come: a sleeping task is woken (into the
+    /// ready queue), a `call_later` callback is queued behind the ready work, as asyncio
+    /// moves due timer handles to its ready queue.
     fn fire_due_timers(&self) {
         if self.timers.borrow().next_deadline().is_none() {
             return; // no timers: do not even read the clock
         }
         let now = self.clock.now();
-        // Pop one at a time: a callback may arm new timers while we go.
         loop {
             let due = self.timers.borrow_mut().pop_due(now);
             match due {
                 None => break,
                 Some(TimerAction::Wake(waker)) => waker.wake(),
-                Some(TimerAction::Call(callback)) => run_callback(callback),
+                Some(TimerAction::Call(callback)) => self.executor.push(Work::Call(callback)),
             }
         }
     }

@@ -137,7 +137,9 @@ impl Shared {
     }
 
     fn take_inbox(&self) -> Vec<RemoteWork> {
-        if !self.inbox_has_work.swap(false, Ordering::AcqRel) {
+        // A plain load first: the swap is a locked instruction, and the inbox is empty
+        // on almost every turn.
+        if !self.inbox_has_work() || !self.inbox_has_work.swap(false, Ordering::AcqRel) {
             return Vec::new();
         }
         std::mem::take(&mut self.lock_inbox().work)
@@ -215,6 +217,10 @@ impl Executor {
 
     pub(crate) fn pop(&self) -> Option<Work> {
         self.ready.borrow_mut().pop_front()
+    }
+
+    pub(crate) fn ready_len(&self) -> usize {
+        self.ready.borrow().len()
     }
 
     pub(crate) fn has_ready_work(&self) -> bool {

@@ -66,12 +66,18 @@ impl Reactor {
             let Some(source) = self.sources.get_mut(event.key) else {
                 continue; // the source was removed after the kernel queued its event
             };
-            if event.readable {
-                source.reader.take().map(Waker::wake);
-            }
-            if event.writable {
-                source.writer.take().map(Waker::wake);
-            }
+            // Take a direction's waker only when that direction is ready.
+            let reader = if event.readable {
+                source.reader.take()
+            } else {
+                None
+            };
+            let writer = if event.writable {
+                source.writer.take()
+            } else {
+                None
+            };
+            reader.into_iter().chain(writer).for_each(Waker::wake);
         }
         Ok(())
     }

@@ -33,6 +33,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Add, AddAssign, Sub};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -41,7 +42,6 @@ use pin_project_lite::pin_project;
 
 use crate::budget;
 use crate::event_loop::{self, Core};
-use crate::executor::{RemoteWork, Shared};
 
 // ANCHOR: clock
 /// The loop's clock: real, or paused and moved only by the loop.
@@ -608,21 +608,33 @@ impl Interval {
 /// Schedules `callback` to be called after `delay` on the current loop; like
 /// `loop.call_later`. Returns a handle that can cancel it.
 ///
-/// Dropping the handle does not cancel the callback (as in asyncio).
+/// When the delay has passed, the callback joins the back of the ready queue, so it
+/// runs after the work that was ready before it, as in asyncio. Dropping the handle
+/// does not cancel the callback (as in asyncio).
 ///
 /// # Panics
 ///
 /// Panics when no event loop is running on this thread.
 pub fn call_later(delay: Duration, callback: impl FnOnce() + 'static) -> TimerHandle {
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cancelled);
+    // The flag catches a cancel that comes after the timer fired but before the
+    // callback's turn in the ready queue.
+    let call_unless_cancelled = move || {
+        if !flag.load(Ordering::Acquire) {
+            callback();
+        }
+    };
     event_loop::with_current(|core| {
         let deadline = core.clock.now() + delay;
         let key = core
             .timers
             .borrow_mut()
-            .arm(deadline, TimerAction::Call(Box::new(callback)));
+            .arm(deadline, TimerAction::Call(Box::new(call_unless_cancelled)));
         TimerHandle {
             key,
-            shared: Arc::clone(&core.shared),
+            loop_id: core.shared.loop_id,
+            cancelled,
         }
     })
     .unwrap_or_else(|| {
@@ -638,27 +650,28 @@ pub fn call_later(delay: Duration, callback: impl FnOnce() + 'static) -> TimerHa
 #[derive(Clone)]
 pub struct TimerHandle {
     key: TimerKey,
-    shared: Arc<Shared>,
+    loop_id: u64,
+    cancelled: Arc<AtomicBool>,
 }
 
 impl TimerHandle {
     /// Cancels the callback if it has not run yet; does nothing otherwise. May be
     /// called from any thread.
     pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        // On the loop's own thread, also take the timer out of the queue now, so that
+        // a cancelled far-off timer costs no memory until it would have fired.
         let key = self.key;
-        let disarm = move |core: &Core| core.timers.borrow_mut().disarm(key);
-        if event_loop::with_loop(&self.shared, disarm).is_none() {
-            let loop_id = self.shared.loop_id;
-            let remote = move || {
-                event_loop::with_current(|core| {
-                    if core.shared.loop_id == loop_id {
-                        disarm(core);
-                    }
-                });
-            };
-            // A closed loop runs no callbacks: nothing left to cancel.
-            let _ = self.shared.send(RemoteWork::Call(Box::new(remote)));
-        }
+        event_loop::with_current(|core| {
+            if core.shared.loop_id == self.loop_id {
+                core.timers.borrow_mut().disarm(key);
+            }
+        });
+    }
+
+    /// True once [`cancel`](TimerHandle::cancel) was called.
+    pub fn cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
     }
 
     /// When the callback is due, on the loop's clock.

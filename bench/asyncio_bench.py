@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""The glass-bench workloads in plain asyncio, for the table's `asyncio` column.
+
+    python3 bench/asyncio_bench.py [--uvloop] <workload>
+
+runs one workload once, checks its result (exit status 2 and a message on stderr when
+it is wrong) and prints one number: the same figure, in the same unit, as
+`glass-bench worker <runtime> <workload>`. The parameters are those of
+bench/src/workload.rs. `--uvloop` runs the same code on uvloop's event loop.
+"""
+
+import asyncio
+import sys
+import time
+
+SPAWN_N = 200_000
+YIELD_TASKS = 1_000
+YIELD_ROUNDS = 1_000
+TIMERS_N = 100_000
+TIMERS_MAX_US = 200_000
+TIMERS_EARLY_TOLERANCE_S = 0.001
+# CPython is ~100 times slower per operation than the Rust runtimes: a quarter of the
+# Rust n keeps these two workloads at a few seconds. Their figures are per operation,
+# so they stay comparable.
+TIMEOUT_N = 250_000
+ARM_N = 250_000
+YIELD_EVERY = 1_000
+LONG_S = 1.0
+IDLE_N = 100_000
+
+MASK64 = (1 << 64) - 1
+
+
+def fail(message):
+    print(f"asyncio_bench: WRONG RESULT: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def check(workload, what, got, expected):
+    if got != expected:
+        fail(f"{workload}: {what} was {got}, expected {expected}")
+
+
+def splitmix64(seed):
+    """SplitMix64, as in workload.rs: the same durations on every runtime."""
+    state = seed
+    while True:
+        state = (state + 0x9E3779B97F4A7C15) & MASK64
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+        yield z ^ (z >> 31)
+
+
+def timer_durations_us():
+    rng = splitmix64(42)
+    return [next(rng) % (TIMERS_MAX_US + 1) for _ in range(TIMERS_N)]
+
+
+def rss_bytes():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    fail("no VmRSS line in /proc/self/status")
+
+
+async def spawn():
+    async def job(i):
+        return i
+
+    start = time.perf_counter_ns()
+    tasks = [asyncio.create_task(job(i)) for i in range(SPAWN_N)]
+    total = 0
+    for task in tasks:
+        total += await task
+    elapsed = time.perf_counter_ns() - start
+    check("spawn", "sum", total, SPAWN_N * (SPAWN_N - 1) // 2)
+    return elapsed / SPAWN_N
+
+
+async def yield_switch():
+    async def job():
+        yields = 0
+        for _ in range(YIELD_ROUNDS):
+            await asyncio.sleep(0)
+            yields += 1
+        return yields
+
+    start = time.perf_counter_ns()
+    tasks = [asyncio.create_task(job()) for _ in range(YIELD_TASKS)]
+    yields = 0
+    for task in tasks:
+        yields += await task
+    elapsed = time.perf_counter_ns() - start
+    check("yield", "yields", yields, YIELD_TASKS * YIELD_ROUNDS)
+    return elapsed / (YIELD_TASKS * YIELD_ROUNDS)
+
+
+async def timers():
+    durations = timer_durations_us()
+    longest_ns = max(durations) * 1_000
+
+    # time.monotonic() is the clock asyncio's loop uses.
+    start_s = time.monotonic()
+
+    async def job(us):
+        await asyncio.sleep(us / 1_000_000)
+        early = time.monotonic() - start_s + TIMERS_EARLY_TOLERANCE_S < us / 1_000_000
+        return us, int(early)
+
+    start = time.perf_counter_ns()
+    tasks = [asyncio.create_task(job(us)) for us in durations]
+    slept = early = 0
+    for task in tasks:
+        us, was_early = await task
+        slept += us
+        early += was_early
+    elapsed = time.perf_counter_ns() - start
+    check("timers", "µs slept", slept, sum(durations))
+    check("timers", "sleeps that ended early", early, 0)
+    return max(elapsed - longest_ns, 0) / TIMERS_N
+
+
+async def timeout_cancel():
+    async def ready(i):
+        return i
+
+    async def one_task():
+        start = time.perf_counter_ns()
+        total = 0
+        for i in range(TIMEOUT_N):
+            # asyncio.timeout (3.11+) is the twin of `timeout(d, fut)`: it arms a timer
+            # around the await and cancels it when the block exits. (wait_for, before
+            # 3.12, would also wrap the coroutine in a task of its own.)
+            async with asyncio.timeout(LONG_S):
+                total += await ready(i)
+            if (i + 1) % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        return total, time.perf_counter_ns() - start
+
+    total, elapsed = await asyncio.create_task(one_task())
+    check("timeout_cancel", "sum", total, TIMEOUT_N * (TIMEOUT_N - 1) // 2)
+    return elapsed / TIMEOUT_N
+
+
+async def timer_arm_cancel():
+    async def one_task():
+        start = time.perf_counter_ns()
+        armed = 0
+        for i in range(ARM_N):
+            # A coroutine is driven by send(), the twin of poll(): the first send runs
+            # asyncio.sleep up to its `await future`, after it has armed its timer with
+            # loop.call_later; close() is the twin of drop: its `finally` cancels the
+            # timer handle.
+            sleep = asyncio.sleep(LONG_S)
+            try:
+                sleep.send(None)
+                armed += 1
+            except StopIteration:
+                pass
+            sleep.close()
+            if (i + 1) % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        return armed, time.perf_counter_ns() - start
+
+    armed, elapsed = await asyncio.create_task(one_task())
+    check("timer_arm_cancel", "sleeps pending after one step", armed, ARM_N)
+    return elapsed / ARM_N
+
+
+async def idle_memory():
+    loop = asyncio.get_running_loop()
+    started = 0
+
+    async def idle():
+        nonlocal started
+        started += 1
+        # TODO(glass::sync): wait on an asyncio.Event that is never set, as
+        # BENCHMARKS.md says, once glass has an Event; until then every runtime's tasks
+        # await a future that never completes (Rust: std::future::pending()).
+        await loop.create_future()
+
+    before = rss_bytes()
+    # The loop keeps only weak references to tasks: keep them alive in a list.
+    tasks = [asyncio.create_task(idle()) for _ in range(IDLE_N)]
+    # Let every task run up to its first await, so that each is really parked.
+    while started < IDLE_N:
+        await asyncio.sleep(0)
+    after = rss_bytes()
+    check("idle_memory", "tasks started", started, IDLE_N)
+    for task in tasks:
+        task.cancel()
+    return max(after - before, 0) / IDLE_N
+
+
+WORKLOADS = {
+    "spawn": spawn,
+    "yield": yield_switch,
+    "timers": timers,
+    "timeout_cancel": timeout_cancel,
+    "timer_arm_cancel": timer_arm_cancel,
+    "idle_memory": idle_memory,
+}
+
+
+def main(argv):
+    if sys.version_info < (3, 11):
+        fail("needs Python 3.11 or later (asyncio.timeout)")
+    use_uvloop = "--uvloop" in argv
+    args = [a for a in argv if a != "--uvloop"]
+    if len(args) != 1 or args[0] not in WORKLOADS:
+        print(
+            f"usage: asyncio_bench.py [--uvloop] <{'|'.join(WORKLOADS)}>",
+            file=sys.stderr,
+        )
+        sys.exit(64)
+    workload = WORKLOADS[args[0]]
+    if use_uvloop:
+        import uvloop
+
+        figure = uvloop.run(workload())
+    else:
+        figure = asyncio.run(workload())
+    print(f"{figure:.3f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,167 @@
+//! The workloads on glass: `glass::run` makes the event loop, `glass::spawn` starts
+//! tasks, `glass::yield_now` and `glass::time::{sleep, timeout}` do the rest — the same
+//! code a learner would write.
+
+use std::future::{pending, ready};
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::workload::{self as w, Workload};
+
+/// Runs `workload` once on a fresh event loop and returns its figure.
+pub fn run(workload: Workload) -> f64 {
+    glass::run(async move {
+        match workload {
+            Workload::Spawn => spawn().await,
+            Workload::Yield => yield_switch().await,
+            Workload::Timers => timers().await,
+            Workload::TimeoutCancel => timeout_cancel().await,
+            Workload::TimerArmCancel => timer_arm_cancel().await,
+            Workload::IdleMemory => idle_memory().await,
+        }
+    })
+}
+
+async fn spawn() -> f64 {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..w::SPAWN_N)
+        .map(|i| glass::spawn(async move { i }))
+        .collect();
+    let mut sum = 0;
+    for task in tasks {
+        sum += task.await;
+    }
+    let elapsed = start.elapsed();
+    w::check(Workload::Spawn, "sum", sum, w::sum_below(w::SPAWN_N));
+    w::ns_per(elapsed, w::SPAWN_N)
+}
+
+async fn yield_switch() -> f64 {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..w::YIELD_TASKS)
+        .map(|_| {
+            glass::spawn(async {
+                let mut yields = 0;
+                for _ in 0..w::YIELD_ROUNDS {
+                    glass::yield_now().await;
+                    yields += 1;
+                }
+                yields
+            })
+        })
+        .collect();
+    let mut yields = 0;
+    for task in tasks {
+        yields += task.await;
+    }
+    let elapsed = start.elapsed();
+    let expected = w::YIELD_TASKS * w::YIELD_ROUNDS;
+    w::check(Workload::Yield, "yields", yields, expected);
+    w::ns_per(elapsed, expected)
+}
+
+async fn timers() -> f64 {
+    let durations = w::timer_durations_us();
+    let longest = Duration::from_micros(*durations.iter().max().unwrap());
+    let start = Instant::now();
+    let tasks: Vec<_> = durations
+        .iter()
+        .map(|&us| {
+            glass::spawn(async move {
+                let duration = Duration::from_micros(us);
+                glass::time::sleep(duration).await;
+                let early = start.elapsed() + w::TIMERS_EARLY_TOLERANCE < duration;
+                (us, early as u64)
+            })
+        })
+        .collect();
+    let (mut slept, mut early) = (0, 0);
+    for task in tasks {
+        let (us, was_early) = task.await;
+        slept += us;
+        early += was_early;
+    }
+    let elapsed = start.elapsed();
+    w::check(Workload::Timers, "µs slept", slept, durations.iter().sum());
+    w::check(Workload::Timers, "sleeps that ended early", early, 0);
+    w::ns_per(elapsed.saturating_sub(longest), w::TIMERS_N)
+}
+
+async fn timeout_cancel() -> f64 {
+    let task = glass::spawn(async {
+        let start = Instant::now();
+        let mut sum = 0;
+        for i in 0..w::TIMEOUT_N {
+            match glass::time::timeout(w::LONG, ready(i)).await {
+                Ok(v) => sum += v,
+                Err(_) => w::fail("timeout_cancel: a ready future timed out"),
+            }
+            if (i + 1) % w::YIELD_EVERY == 0 {
+                glass::yield_now().await;
+            }
+        }
+        (sum, start.elapsed())
+    });
+    let (sum, elapsed) = task.await;
+    w::check(
+        Workload::TimeoutCancel,
+        "sum",
+        sum,
+        w::sum_below(w::TIMEOUT_N),
+    );
+    w::ns_per(elapsed, w::TIMEOUT_N)
+}
+
+async fn timer_arm_cancel() -> f64 {
+    let task = glass::spawn(async {
+        let start = Instant::now();
+        let mut armed = 0;
+        for i in 0..w::ARM_N {
+            let sleep = pin!(glass::time::sleep(w::LONG));
+            armed += w::poll_once(sleep).await as u64;
+            if (i + 1) % w::YIELD_EVERY == 0 {
+                glass::yield_now().await;
+            }
+        }
+        (armed, start.elapsed())
+    });
+    let (armed, elapsed) = task.await;
+    w::check(
+        Workload::TimerArmCancel,
+        "sleeps pending after one poll",
+        armed,
+        w::ARM_N,
+    );
+    w::ns_per(elapsed, w::ARM_N)
+}
+
+/// How many idle_memory tasks have started (and are now parked for good).
+static IDLE_STARTED: AtomicU64 = AtomicU64::new(0);
+
+async fn idle_memory() -> f64 {
+    let before = w::rss_bytes();
+    for _ in 0..w::IDLE_N {
+        // Detached (dropping a glass `Task` detaches it): `glass::run` drops the tasks
+        // still alive when it returns.
+        // TODO(glass::sync): wait on a `glass::Event` that is never set, as BENCHMARKS.md
+        // says, once glass::sync lands; until then every runtime's tasks await
+        // `pending()`, a future that never completes.
+        drop(glass::spawn(async {
+            IDLE_STARTED.fetch_add(1, Ordering::Relaxed);
+            pending::<()>().await;
+        }));
+    }
+    // Let every task run up to its first await, so that each is really parked.
+    while IDLE_STARTED.load(Ordering::Relaxed) < w::IDLE_N {
+        glass::yield_now().await;
+    }
+    let after = w::rss_bytes();
+    w::check(
+        Workload::IdleMemory,
+        "tasks started",
+        IDLE_STARTED.load(Ordering::Relaxed),
+        w::IDLE_N,
+    );
+    after.saturating_sub(before) as f64 / w::IDLE_N as f64
+}

@@ -1,0 +1,187 @@
+//! The workloads on smol's pieces, put together the way `smol::LocalExecutor` users do:
+//! an `async_executor::LocalExecutor` driven by `async_io::block_on` (which also drives
+//! async-io's reactor and timers), `async_io::Timer` for sleeping and
+//! `futures_lite::future::yield_now`.
+
+use std::future::{pending, ready, Future};
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use async_executor::LocalExecutor;
+use async_io::Timer;
+use futures_lite::future::{yield_now, FutureExt};
+
+use crate::workload::{self as w, Workload};
+
+/// Runs `workload` once on a fresh executor and returns its figure.
+pub fn run(workload: Workload) -> f64 {
+    let ex = LocalExecutor::new();
+    async_io::block_on(ex.run(async {
+        match workload {
+            Workload::Spawn => spawn(&ex).await,
+            Workload::Yield => yield_switch(&ex).await,
+            Workload::Timers => timers(&ex).await,
+            Workload::TimeoutCancel => timeout_cancel(&ex).await,
+            Workload::TimerArmCancel => timer_arm_cancel(&ex).await,
+            Workload::IdleMemory => idle_memory(&ex).await,
+        }
+    }))
+}
+
+/// smol has no `timeout` of its own: race the future against a `Timer`, the inner
+/// future first (so a ready future wins, as with tokio's and glass's `timeout`).
+///
+/// The `Timer` is made here, not inside the racing `async` block, so that the deadline
+/// is fixed when `timeout` is called (reading the clock), as tokio and glass fix it;
+/// it registers with the reactor only if it is polled.
+fn timeout<F: Future>(duration: Duration, future: F) -> impl Future<Output = Option<F::Output>> {
+    let timer = Timer::after(duration);
+    async { Some(future.await) }.or(async {
+        timer.await;
+        None
+    })
+}
+
+async fn spawn(ex: &LocalExecutor<'_>) -> f64 {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..w::SPAWN_N)
+        .map(|i| ex.spawn(async move { i }))
+        .collect();
+    let mut sum = 0;
+    for task in tasks {
+        sum += task.await;
+    }
+    let elapsed = start.elapsed();
+    w::check(Workload::Spawn, "sum", sum, w::sum_below(w::SPAWN_N));
+    w::ns_per(elapsed, w::SPAWN_N)
+}
+
+async fn yield_switch(ex: &LocalExecutor<'_>) -> f64 {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..w::YIELD_TASKS)
+        .map(|_| {
+            ex.spawn(async {
+                let mut yields = 0;
+                for _ in 0..w::YIELD_ROUNDS {
+                    yield_now().await;
+                    yields += 1;
+                }
+                yields
+            })
+        })
+        .collect();
+    let mut yields = 0;
+    for task in tasks {
+        yields += task.await;
+    }
+    let elapsed = start.elapsed();
+    let expected = w::YIELD_TASKS * w::YIELD_ROUNDS;
+    w::check(Workload::Yield, "yields", yields, expected);
+    w::ns_per(elapsed, expected)
+}
+
+async fn timers(ex: &LocalExecutor<'_>) -> f64 {
+    let durations = w::timer_durations_us();
+    let longest = Duration::from_micros(*durations.iter().max().unwrap());
+    let start = Instant::now();
+    let tasks: Vec<_> = durations
+        .iter()
+        .map(|&us| {
+            ex.spawn(async move {
+                let duration = Duration::from_micros(us);
+                Timer::after(duration).await;
+                let early = start.elapsed() + w::TIMERS_EARLY_TOLERANCE < duration;
+                (us, early as u64)
+            })
+        })
+        .collect();
+    let (mut slept, mut early) = (0, 0);
+    for task in tasks {
+        let (us, was_early) = task.await;
+        slept += us;
+        early += was_early;
+    }
+    let elapsed = start.elapsed();
+    w::check(Workload::Timers, "µs slept", slept, durations.iter().sum());
+    w::check(Workload::Timers, "sleeps that ended early", early, 0);
+    w::ns_per(elapsed.saturating_sub(longest), w::TIMERS_N)
+}
+
+async fn timeout_cancel(ex: &LocalExecutor<'_>) -> f64 {
+    let task = ex.spawn(async {
+        let start = Instant::now();
+        let mut sum = 0;
+        for i in 0..w::TIMEOUT_N {
+            match timeout(w::LONG, ready(i)).await {
+                Some(v) => sum += v,
+                None => w::fail("timeout_cancel: a ready future timed out"),
+            }
+            if (i + 1) % w::YIELD_EVERY == 0 {
+                yield_now().await;
+            }
+        }
+        (sum, start.elapsed())
+    });
+    let (sum, elapsed) = task.await;
+    w::check(
+        Workload::TimeoutCancel,
+        "sum",
+        sum,
+        w::sum_below(w::TIMEOUT_N),
+    );
+    w::ns_per(elapsed, w::TIMEOUT_N)
+}
+
+async fn timer_arm_cancel(ex: &LocalExecutor<'_>) -> f64 {
+    let task = ex.spawn(async {
+        let start = Instant::now();
+        let mut armed = 0;
+        for i in 0..w::ARM_N {
+            let sleep = pin!(Timer::after(w::LONG));
+            armed += w::poll_once(sleep).await as u64;
+            if (i + 1) % w::YIELD_EVERY == 0 {
+                yield_now().await;
+            }
+        }
+        (armed, start.elapsed())
+    });
+    let (armed, elapsed) = task.await;
+    w::check(
+        Workload::TimerArmCancel,
+        "sleeps pending after one poll",
+        armed,
+        w::ARM_N,
+    );
+    w::ns_per(elapsed, w::ARM_N)
+}
+
+/// How many idle_memory tasks have started (and are now parked for good).
+static IDLE_STARTED: AtomicU64 = AtomicU64::new(0);
+
+async fn idle_memory(ex: &LocalExecutor<'_>) -> f64 {
+    let before = w::rss_bytes();
+    for _ in 0..w::IDLE_N {
+        // Detached: dropping the executor at the end drops the tasks.
+        // TODO(glass::sync): wait on an `Event` that is never set, as BENCHMARKS.md says,
+        // once glass has one (smol: `event_listener::Event`); until then every runtime's
+        // tasks await `pending()`, a future that never completes.
+        ex.spawn(async {
+            IDLE_STARTED.fetch_add(1, Ordering::Relaxed);
+            pending::<()>().await;
+        })
+        .detach();
+    }
+    // Let every task run up to its first await, so that each is really parked.
+    while IDLE_STARTED.load(Ordering::Relaxed) < w::IDLE_N {
+        yield_now().await;
+    }
+    let after = w::rss_bytes();
+    w::check(
+        Workload::IdleMemory,
+        "tasks started",
+        IDLE_STARTED.load(Ordering::Relaxed),
+        w::IDLE_N,
+    );
+    after.saturating_sub(before) as f64 / w::IDLE_N as f64
+}

@@ -1,0 +1,176 @@
+//! The workloads on tokio's current-thread runtime (`Builder::new_current_thread()`),
+//! the baseline every ratio is measured against. Tasks are spawned with plain
+//! `tokio::spawn`, the path most tokio programs take.
+
+use std::future::{pending, ready};
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::workload::{self as w, Workload};
+
+/// Runs `workload` once on a fresh runtime and returns its figure.
+pub fn run(workload: Workload) -> f64 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("cannot build tokio's current-thread runtime");
+    runtime.block_on(async move {
+        match workload {
+            Workload::Spawn => spawn().await,
+            Workload::Yield => yield_switch().await,
+            Workload::Timers => timers().await,
+            Workload::TimeoutCancel => timeout_cancel().await,
+            Workload::TimerArmCancel => timer_arm_cancel().await,
+            Workload::IdleMemory => idle_memory().await,
+        }
+    })
+}
+
+/// Awaits a tokio task, failing loudly if it panicked or was cancelled.
+async fn join<T>(task: tokio::task::JoinHandle<T>) -> T {
+    task.await
+        .unwrap_or_else(|e| w::fail(format_args!("a task failed: {e}")))
+}
+
+async fn spawn() -> f64 {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..w::SPAWN_N)
+        .map(|i| tokio::spawn(async move { i }))
+        .collect();
+    let mut sum = 0;
+    for task in tasks {
+        sum += join(task).await;
+    }
+    let elapsed = start.elapsed();
+    w::check(Workload::Spawn, "sum", sum, w::sum_below(w::SPAWN_N));
+    w::ns_per(elapsed, w::SPAWN_N)
+}
+
+async fn yield_switch() -> f64 {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..w::YIELD_TASKS)
+        .map(|_| {
+            tokio::spawn(async {
+                let mut yields = 0;
+                for _ in 0..w::YIELD_ROUNDS {
+                    tokio::task::yield_now().await;
+                    yields += 1;
+                }
+                yields
+            })
+        })
+        .collect();
+    let mut yields = 0;
+    for task in tasks {
+        yields += join(task).await;
+    }
+    let elapsed = start.elapsed();
+    let expected = w::YIELD_TASKS * w::YIELD_ROUNDS;
+    w::check(Workload::Yield, "yields", yields, expected);
+    w::ns_per(elapsed, expected)
+}
+
+async fn timers() -> f64 {
+    let durations = w::timer_durations_us();
+    let longest = Duration::from_micros(*durations.iter().max().unwrap());
+    let start = Instant::now();
+    let tasks: Vec<_> = durations
+        .iter()
+        .map(|&us| {
+            tokio::spawn(async move {
+                let duration = Duration::from_micros(us);
+                tokio::time::sleep(duration).await;
+                let early = start.elapsed() + w::TIMERS_EARLY_TOLERANCE < duration;
+                (us, early as u64)
+            })
+        })
+        .collect();
+    let (mut slept, mut early) = (0, 0);
+    for task in tasks {
+        let (us, was_early) = join(task).await;
+        slept += us;
+        early += was_early;
+    }
+    let elapsed = start.elapsed();
+    w::check(Workload::Timers, "µs slept", slept, durations.iter().sum());
+    w::check(Workload::Timers, "sleeps that ended early", early, 0);
+    w::ns_per(elapsed.saturating_sub(longest), w::TIMERS_N)
+}
+
+async fn timeout_cancel() -> f64 {
+    let task = tokio::spawn(async {
+        let start = Instant::now();
+        let mut sum = 0;
+        for i in 0..w::TIMEOUT_N {
+            match tokio::time::timeout(w::LONG, ready(i)).await {
+                Ok(v) => sum += v,
+                Err(_) => w::fail("timeout_cancel: a ready future timed out"),
+            }
+            if (i + 1) % w::YIELD_EVERY == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        (sum, start.elapsed())
+    });
+    let (sum, elapsed) = join(task).await;
+    w::check(
+        Workload::TimeoutCancel,
+        "sum",
+        sum,
+        w::sum_below(w::TIMEOUT_N),
+    );
+    w::ns_per(elapsed, w::TIMEOUT_N)
+}
+
+async fn timer_arm_cancel() -> f64 {
+    let task = tokio::spawn(async {
+        let start = Instant::now();
+        let mut armed = 0;
+        for i in 0..w::ARM_N {
+            let sleep = pin!(tokio::time::sleep(w::LONG));
+            armed += w::poll_once(sleep).await as u64;
+            if (i + 1) % w::YIELD_EVERY == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        (armed, start.elapsed())
+    });
+    let (armed, elapsed) = join(task).await;
+    w::check(
+        Workload::TimerArmCancel,
+        "sleeps pending after one poll",
+        armed,
+        w::ARM_N,
+    );
+    w::ns_per(elapsed, w::ARM_N)
+}
+
+/// How many idle_memory tasks have started (and are now parked for good).
+static IDLE_STARTED: AtomicU64 = AtomicU64::new(0);
+
+async fn idle_memory() -> f64 {
+    let before = w::rss_bytes();
+    for _ in 0..w::IDLE_N {
+        // Detached: the runtime's shutdown drops the tasks.
+        // TODO(glass::sync): wait on an `Event` that is never set, as BENCHMARKS.md says,
+        // once glass has one (tokio: `Notify`); until then every runtime's tasks await
+        // `pending()`, a future that never completes.
+        drop(tokio::spawn(async {
+            IDLE_STARTED.fetch_add(1, Ordering::Relaxed);
+            pending::<()>().await;
+        }));
+    }
+    // Let every task run up to its first await, so that each is really parked.
+    while IDLE_STARTED.load(Ordering::Relaxed) < w::IDLE_N {
+        tokio::task::yield_now().await;
+    }
+    let after = w::rss_bytes();
+    w::check(
+        Workload::IdleMemory,
+        "tasks started",
+        IDLE_STARTED.load(Ordering::Relaxed),
+        w::IDLE_N,
+    );
+    after.saturating_sub(before) as f64 / w::IDLE_N as f64
+}

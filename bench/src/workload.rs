@@ -1,0 +1,231 @@
+//! The workloads: their names, parameters, units and targets, and the small pieces every
+//! runtime's version of them shares (the SplitMix64 durations, `poll_once`, reading RSS,
+//! failing loudly).
+//!
+//! Every runtime module (`glass_rt`, `tokio_rt`, `smol_rt`) and `asyncio_bench.py` writes
+//! each workload out in full with its own runtime's ordinary API, so that a reader can put
+//! the three versions side by side. The parameters live here, once.
+//!
+//! Adding a workload (lock, queue_spsc, queue_mpmc, blocking, echo, echo_wide, ...):
+//! 1. add a variant to [`Workload`] and a row to its tables below (name, unit, target);
+//! 2. add its parameters as constants here;
+//! 3. add one `async fn` per runtime module and its arm in that module's `run` (the
+//!    compiler points at every `match` that misses it);
+//! 4. add the same workload to `asyncio_bench.py`.
+
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+/// One benchmark workload. Each worker process runs exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workload {
+    /// Spawn n tasks returning their index, keep every handle, await them in order.
+    Spawn,
+    /// 1 000 tasks each yield 1 000 times.
+    Yield,
+    /// n tasks each sleep a pseudo-random 0–200 ms.
+    Timers,
+    /// One task: n × a 1 s timeout around an already-ready future.
+    TimeoutCancel,
+    /// One task: n × a 1 s sleep polled once (so it registers), then dropped.
+    TimerArmCancel,
+    /// n tasks that wait forever; bytes of RSS per task.
+    IdleMemory,
+}
+
+impl Workload {
+    /// Every workload, in the order the table prints them.
+    pub const ALL: [Workload; 6] = [
+        Workload::Spawn,
+        Workload::Yield,
+        Workload::Timers,
+        Workload::TimeoutCancel,
+        Workload::TimerArmCancel,
+        Workload::IdleMemory,
+    ];
+
+    /// The name used on the command line, by the workers and by `asyncio_bench.py`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Spawn => "spawn",
+            Workload::Yield => "yield",
+            Workload::Timers => "timers",
+            Workload::TimeoutCancel => "timeout_cancel",
+            Workload::TimerArmCancel => "timer_arm_cancel",
+            Workload::IdleMemory => "idle_memory",
+        }
+    }
+
+    /// The unit of the number a worker prints.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Workload::Spawn => "ns/task",
+            Workload::Yield => "ns/switch",
+            Workload::Timers => "ns/timer",
+            Workload::TimeoutCancel => "ns/op",
+            Workload::TimerArmCancel => "ns/op",
+            Workload::IdleMemory => "B/task",
+        }
+    }
+
+    /// The glass / tokio_ct ratio glass aims to stay at or under (lower is better).
+    pub fn target(self) -> f64 {
+        match self {
+            Workload::Spawn => 0.6,
+            Workload::Yield => 1.0,
+            Workload::Timers => 1.0,
+            Workload::TimeoutCancel => 1.0,
+            Workload::TimerArmCancel => 0.5,
+            Workload::IdleMemory => 0.6,
+        }
+    }
+
+    /// Looks a workload up by its [`name`](Self::name).
+    pub fn from_name(name: &str) -> Option<Workload> {
+        Workload::ALL.into_iter().find(|w| w.name() == name)
+    }
+}
+
+impl fmt::Display for Workload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+// ---- parameters (asyncio_bench.py repeats them) ----
+
+/// spawn: tasks spawned and joined.
+pub const SPAWN_N: u64 = 200_000;
+/// yield: tasks.
+pub const YIELD_TASKS: u64 = 1_000;
+/// yield: yields per task.
+pub const YIELD_ROUNDS: u64 = 1_000;
+/// timers: tasks, each sleeping once.
+pub const TIMERS_N: u64 = 100_000;
+/// timers: the longest possible sleep, in µs (durations are 0..=this).
+pub const TIMERS_MAX_US: u64 = 200_000;
+/// timers: no sleep may end more than this before its deadline.
+pub const TIMERS_EARLY_TOLERANCE: Duration = Duration::from_millis(1);
+/// timeout_cancel: timeouts created and won by the inner future.
+pub const TIMEOUT_N: u64 = 1_000_000;
+/// timer_arm_cancel: sleeps armed and dropped.
+pub const ARM_N: u64 = 1_000_000;
+/// timeout_cancel, timer_arm_cancel: the one task yields after this many operations,
+/// so that the loop gets its turns as it would in a real program.
+pub const YIELD_EVERY: u64 = 1_000;
+/// The timeout / sleep used by timeout_cancel and timer_arm_cancel: it never fires.
+pub const LONG: Duration = Duration::from_secs(1);
+/// idle_memory: tasks left waiting.
+pub const IDLE_N: u64 = 100_000;
+
+/// The sum of `0..n`: what spawn's tasks return, added up.
+pub fn sum_below(n: u64) -> u64 {
+    n * (n - 1) / 2
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, well-mixed generator, easy to write
+/// the same way in Python, so that every runtime sleeps the same durations.
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator starting from `seed`.
+    pub fn new(seed: u64) -> SplitMix64 {
+        SplitMix64(seed)
+    }
+
+    /// The next 64 pseudo-random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// The timers workload's sleeps, in µs: `TIMERS_N` draws from SplitMix64(42), each
+/// `% (TIMERS_MAX_US + 1)`.
+pub fn timer_durations_us() -> Vec<u64> {
+    let mut rng = SplitMix64::new(42);
+    (0..TIMERS_N)
+        .map(|_| rng.next_u64() % (TIMERS_MAX_US + 1))
+        .collect()
+}
+
+/// Polls `future` exactly once and reports whether it was still pending.
+///
+/// timer_arm_cancel uses it to make a sleep register its timer (timers register lazily,
+/// on their first poll) without waiting for it; the caller then drops the sleep, which
+/// must unregister it.
+pub async fn poll_once<F: Future>(mut future: Pin<&mut F>) -> bool {
+    poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx).is_pending())).await
+}
+
+/// Nanoseconds per operation.
+pub fn ns_per(elapsed: Duration, ops: u64) -> f64 {
+    elapsed.as_nanos() as f64 / ops as f64
+}
+
+/// The resident set size of this process, in bytes (`VmRSS` in /proc/self/status).
+pub fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_else(|e| fail(format_args!("cannot read /proc/self/status: {e}")));
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .unwrap_or_else(|| fail("no VmRSS line in /proc/self/status"));
+    kib * 1024
+}
+
+/// Prints what went wrong on stderr and exits with status 2. A wrong result must never
+/// turn into a number in the table.
+pub fn fail(message: impl fmt::Display) -> ! {
+    eprintln!("glass-bench worker: WRONG RESULT: {message}");
+    std::process::exit(2)
+}
+
+/// Fails loudly unless `got == expected`.
+pub fn check(workload: Workload, what: &str, got: u64, expected: u64) {
+    if got != expected {
+        fail(format_args!(
+            "{workload}: {what} was {got}, expected {expected}"
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitmix64_matches_the_reference_sequence() {
+        // First outputs of SplitMix64 seeded with 0 (from the reference implementation).
+        let mut rng = SplitMix64::new(0);
+        assert_eq!(rng.next_u64(), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(rng.next_u64(), 0x6E78_9E6A_A1B9_65F4);
+    }
+
+    #[test]
+    fn timer_durations_stay_in_range() {
+        let durations = timer_durations_us();
+        assert_eq!(durations.len() as u64, TIMERS_N);
+        assert!(durations.iter().all(|&d| d <= TIMERS_MAX_US));
+    }
+
+    #[test]
+    fn every_workload_has_a_unique_name() {
+        for w in Workload::ALL {
+            assert_eq!(Workload::from_name(w.name()), Some(w));
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Runs every example program and checks what it prints against its transcript in
+//! `tests/expected/NAME.txt`.
+//!
+//! The examples run on the paused clock (`GLASS_PAUSED_CLOCK=1`), so their sleeps are
+//! instant and their timestamps exact. Lines that start with `time:` are real-time
+//! measurements; they are dropped before comparing.
+//!
+//! `cargo test` builds the examples before it runs the tests; this file runs the built
+//! binaries, found next to the test binary (`target/<profile>/examples/NAME`). Note that
+//! `cargo test --test examples` alone does not rebuild them: after editing an example,
+//! run plain `cargo test` (or `cargo build --examples` first).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Where cargo put the example `name`: the test binary is
+/// `target/<profile>/deps/examples-<hash>`, the examples are in `target/<profile>/examples/`.
+fn example_binary(name: &str) -> PathBuf {
+    let test_binary = std::env::current_exe().expect("the test binary knows its own path");
+    let profile_dir = test_binary
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test binary lives in target/<profile>/deps/");
+    let binary = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "example `{name}` is not built (looked for {}); run `cargo test`, which builds \
+         the examples before running the tests, or `cargo build --examples`",
+        binary.display()
+    );
+    binary
+}
+
+/// The lines worth comparing: everything but the `time:` measurements.
+fn stable_lines(transcript: &str) -> Vec<&str> {
+    transcript
+        .lines()
+        .filter(|line| !line.starts_with("time:"))
+        .collect()
+}
+
+/// Runs example `name` on the paused clock with the extra environment `env`, and checks
+/// that it succeeds and prints `tests/expected/NAME.txt`.
+fn check_example(name: &str, env: &[(&str, &str)]) {
+    let output = Command::new(example_binary(name))
+        .env("GLASS_PAUSED_CLOCK", "1")
+        .env_remove("GLASS_DEBUG")
+        .env_remove("GLASS_TRACE")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|error| panic!("could not run example `{name}`: {error}"));
+    let seen = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "example `{name}` failed ({}).\n--- stdout:\n{seen}--- stderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let expected_path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/expected")
+        .join(format!("{name}.txt"));
+    let expected = std::fs::read_to_string(&expected_path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", expected_path.display()));
+
+    if stable_lines(&expected) != stable_lines(&seen) {
+        panic!(
+            "example `{name}` printed something other than {}\n\
+             --- expected:\n{expected}--- seen:\n{seen}--- end",
+            expected_path.display()
+        );
+    }
+}
+
+#[test]
+fn hello_prints_its_transcript() {
+    check_example("hello", &[]);
+}
+
+#[test]
+fn sequential_prints_its_transcript() {
+    check_example("sequential", &[]);
+}
+
+#[test]
+fn create_task_prints_its_transcript() {
+    check_example("create_task", &[]);
+}
+
+#[test]
+fn gather_prints_its_transcript() {
+    check_example("gather", &[]);
+}
+
+#[test]
+fn calls_prints_its_transcript() {
+    check_example("calls", &[]);
+}
+
+#[test]
+fn wait_for_prints_its_transcript() {
+    check_example("wait_for", &[]);
+}
+
+#[test]
+fn callbacks_prints_its_transcript() {
+    check_example("callbacks", &[]);
+}
+
+#[test]
+fn pingpong_prints_its_transcript() {
+    check_example("pingpong", &[]);
+}
+
+#[test]
+fn switch_cost_prints_its_transcript() {
+    check_example("switch_cost", &[]);
+}
+
+#[test]
+fn blocking_sleep_prints_its_transcript() {
+    // Five blocking sleeps of 2 ms: the only real sleeping any example test does.
+    check_example("blocking_sleep", &[("GLASS_EXAMPLE_UNIT_MS", "2")]);
+}
