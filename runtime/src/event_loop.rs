@@ -329,7 +329,7 @@ impl Core {
     /// ready queue), a `call_later` callback is queued behind the ready work, as asyncio
     /// moves due timer handles to its ready queue.
     fn fire_due_timers(&self) {
-        if self.timers.borrow().next_deadline().is_none() {
+        if self.timers.borrow_mut().next_deadline().is_none() {
             return; // no timers: do not even read the clock
         }
         let now = self.clock.now();
@@ -353,7 +353,8 @@ impl Core {
             }
             Some(Duration::ZERO)
         } else {
-            match self.timers.borrow().next_deadline() {
+            let next_deadline = self.timers.borrow_mut().next_deadline();
+            match next_deadline {
                 None => None, // nothing scheduled: sleep until I/O or another thread
                 Some(deadline) if self.clock.is_paused() => {
                     // Every task waits: on the paused clock, time jumps to the next

@@ -7,14 +7,16 @@
 //! pops the timers that are due and wakes their tasks; and when it has nothing to run,
 //! it sleeps in the kernel exactly until the first deadline.
 //!
-//! The queue is a `BTreeMap` keyed by `(deadline, sequence number)`. The sequence
-//! number makes keys unique and keeps timers with the same deadline in the order they
-//! were armed. A heap would find the first deadline as fast, but could not remove a
-//! timer that is no longer wanted — and most timers are not wanted: a `wait_for` whose
-//! future finishes first drops its timer, and must leave nothing behind. With the tree,
-//! arming and cancelling are both one `O(log n)` operation and nothing is left over. A
-//! hierarchical wheel (tokio's) is faster still for millions of timers, and much longer
-//! to read.
+//! The queue is a binary heap of `(deadline, sequence number)`, with the live timers in
+//! a slab beside it. The sequence number keeps timers with the same deadline in the
+//! order they were armed. Most timers are never due — a `wait_for` whose future
+//! finishes first drops its timer — so cancelling must be cheap: it only removes the
+//! timer from the slab. The heap entry stays behind, dead, and is thrown away when it
+//! reaches the top, or when the dead entries outnumber the live ones and the heap is
+//! compacted, so garbage never grows past the live timers. asyncio keeps its timers the
+//! same way. A `BTreeMap` would remove the entry at once, but costs an allocation and
+//! a tree walk per timer; a hierarchical wheel (tokio's) is faster still for millions of
+//! timers, and much longer to read.
 //!
 //! A timer is armed lazily, when its future is first polled and found not yet due, and
 //! disarmed when the future is dropped. A future that is never polled costs nothing.
@@ -28,7 +30,8 @@
 //! Chapter 5 of the book, "Timers", explains this file.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Add, AddAssign, Sub};
@@ -39,6 +42,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
+use slab::Slab;
 
 use crate::budget;
 use crate::event_loop::{self, Core};
@@ -178,61 +182,123 @@ pub(crate) enum TimerAction {
     Call(Box<dyn FnOnce()>),
 }
 
-/// Identifies an armed timer: its place in the queue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// Identifies an armed timer: its slot among the live timers, and its sequence number
+/// (a slot is reused once its timer is gone; the number tells the timers apart).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TimerKey {
-    deadline: Instant,
+    slot: usize,
     sequence: u64,
+    deadline: Instant,
 }
 
-/// The loop's timers, ordered by deadline, then by the order they were armed.
+/// A heap entry: ordered by deadline, then by the order the timers were armed.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Scheduled {
+    deadline: Instant,
+    sequence: u64,
+    slot: usize,
+}
+
+struct Live {
+    sequence: u64,
+    action: TimerAction,
+}
+
+/// The loop's timers: a min-heap of deadlines, and the live timers in a slab.
+///
+/// Disarming a timer removes it from the slab only; its heap entry stays behind, dead,
+/// until it reaches the top and is thrown away, or until dead entries are more than
+/// half of the heap and the heap is compacted. asyncio does exactly this with its
+/// cancelled `TimerHandle`s.
 #[derive(Default)]
 pub(crate) struct TimerQueue {
-    timers: BTreeMap<TimerKey, TimerAction>,
+    heap: BinaryHeap<Reverse<Scheduled>>,
+    live: Slab<Live>,
     next_sequence: u64,
 }
 
 impl TimerQueue {
     pub(crate) fn arm(&mut self, deadline: Instant, action: TimerAction) -> TimerKey {
-        let key = TimerKey {
-            deadline,
-            sequence: self.next_sequence,
-        };
+        let sequence = self.next_sequence;
         self.next_sequence += 1;
-        self.timers.insert(key, action);
-        key
+        let slot = self.live.insert(Live { sequence, action });
+        self.heap.push(Reverse(Scheduled {
+            deadline,
+            sequence,
+            slot,
+        }));
+        TimerKey {
+            slot,
+            sequence,
+            deadline,
+        }
     }
 
     /// Removes a timer; does nothing when it has fired already.
     pub(crate) fn disarm(&mut self, key: TimerKey) {
-        self.timers.remove(&key);
+        if self.is_live(key.slot, key.sequence) {
+            self.live.remove(key.slot);
+            // The heap entry is now dead. Compact when the dead outnumber the live, so
+            // that timers which never fire (a `wait_for` that wins) cannot pile up.
+            let dead = self.heap.len() - self.live.len();
+            if dead > 64 && dead > self.live.len() {
+                let live = &self.live;
+                self.heap.retain(|Reverse(entry)| {
+                    live.get(entry.slot)
+                        .is_some_and(|t| t.sequence == entry.sequence)
+                });
+            }
+        }
     }
 
     /// Replaces the waker of an armed `Sleep`, unless it would wake the same task.
     pub(crate) fn update_waker(&mut self, key: TimerKey, waker: &Waker) {
-        if let Some(TimerAction::Wake(stored)) = self.timers.get_mut(&key) {
+        if !self.is_live(key.slot, key.sequence) {
+            return;
+        }
+        if let TimerAction::Wake(stored) = &mut self.live[key.slot].action {
             if !stored.will_wake(waker) {
                 stored.clone_from(waker);
             }
         }
     }
 
-    /// The first deadline, if any timer is armed.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.timers.first_key_value().map(|(key, _)| key.deadline)
+    /// The first deadline among the live timers, if any.
+    pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
+        self.drop_dead_top();
+        self.heap.peek().map(|Reverse(entry)| entry.deadline)
     }
 
-    /// Takes the first timer if it is due at `now`.
+    /// Takes the first live timer if it is due at `now`.
     pub(crate) fn pop_due(&mut self, now: Instant) -> Option<TimerAction> {
-        let entry = self.timers.first_entry()?;
-        if entry.key().deadline > now {
+        self.drop_dead_top();
+        let Reverse(first) = self.heap.peek()?;
+        if first.deadline > now {
             return None;
         }
-        Some(entry.remove())
+        let Reverse(due) = self.heap.pop()?;
+        Some(self.live.remove(due.slot).action)
     }
 
     pub(crate) fn clear(&mut self) -> Vec<TimerAction> {
-        std::mem::take(&mut self.timers).into_values().collect()
+        self.heap.clear();
+        self.live.drain().map(|timer| timer.action).collect()
+    }
+
+    fn is_live(&self, slot: usize, sequence: u64) -> bool {
+        self.live
+            .get(slot)
+            .is_some_and(|timer| timer.sequence == sequence)
+    }
+
+    /// Throws away dead entries at the top of the heap.
+    fn drop_dead_top(&mut self) {
+        while let Some(Reverse(top)) = self.heap.peek() {
+            if self.is_live(top.slot, top.sequence) {
+                break;
+            }
+            self.heap.pop();
+        }
     }
 }
 // ANCHOR_END: timer_queue
