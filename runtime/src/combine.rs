@@ -17,6 +17,7 @@ use std::task::{Context, Poll};
 use futures::stream::{FuturesUnordered, StreamExt};
 use pin_project_lite::pin_project;
 
+// ANCHOR: maybe_done
 pin_project! {
     /// A future, then its output once it is done: one argument of `gather!`.
     #[doc(hidden)]
@@ -59,6 +60,8 @@ impl<F: Future> MaybeDone<F> {
         }
     }
 }
+
+// ANCHOR_END: maybe_done
 
 // ANCHOR: gather_macro
 /// Runs several futures concurrently inside the current task, and evaluates to a tuple

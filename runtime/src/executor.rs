@@ -189,6 +189,7 @@ pub(crate) fn schedule(runnable: Runnable) {
 }
 // ANCHOR_END: schedule
 
+// ANCHOR: executor
 /// A task that has been polled at least once and has not finished.
 struct LiveTask {
     id: TaskId,
@@ -226,7 +227,10 @@ impl Executor {
     pub(crate) fn has_ready_work(&self) -> bool {
         !self.ready.borrow().is_empty() || self.shared.inbox_has_work()
     }
+}
+// ANCHOR_END: executor
 
+impl Executor {
     /// Moves what other threads sent into the ready queue, in the order it was sent.
     pub(crate) fn take_inbox(&self) {
         for work in self.shared.take_inbox() {

@@ -251,6 +251,7 @@ impl TimerQueue {
         }
     }
 
+    // ANCHOR: update_waker
     /// Replaces the waker of an armed `Sleep`, unless it would wake the same task.
     pub(crate) fn update_waker(&mut self, key: TimerKey, waker: &Waker) {
         if !self.is_live(key.slot, key.sequence) {
@@ -262,6 +263,8 @@ impl TimerQueue {
             }
         }
     }
+
+    // ANCHOR_END: update_waker
 
     /// The first deadline among the live timers, if any.
     pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
