@@ -2,11 +2,12 @@
 //!
 //! An event loop runs tasks on the thread that created it. Each *turn* it
 //!
-//! 1. takes the work other threads sent it (wakes, spawns, callbacks);
-//! 2. runs a bounded batch of ready work — polls tasks, calls callbacks;
-//! 3. fires the timers that are due;
-//! 4. asks the reactor for I/O events: just a look if work is ready, else a sleep in
-//!    the kernel until the next timer, an I/O event, or a notification.
+//! 1. asks the reactor for I/O events: just a look if work is ready, else a sleep in
+//!    the kernel until the next timer, an I/O event, or a notification;
+//! 2. takes the work other threads sent it (wakes, spawns, callbacks);
+//! 3. fires the timers that are due: their tasks and callbacks join the ready queue;
+//! 4. runs the work that was ready at that moment — polls tasks, calls callbacks —
+//!    at most [`BATCH`] items; what that work makes ready waits for the next turn.
 //!
 //! That is asyncio's `_run_once`, and the whole of this file is its Rust twin:
 //! [`EventLoop::run_until_complete`] repeats the turn until the future it was given is
@@ -60,6 +61,7 @@ pub(crate) struct Core {
 }
 // ANCHOR_END: core
 
+// ANCHOR: current
 thread_local! {
     /// The loop running on this thread, if any.
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
@@ -72,6 +74,8 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
         .ok()
         .flatten()
 }
+
+// ANCHOR_END: current
 
 /// Calls `f` if the loop that owns `shared` is the one running on this thread.
 pub(crate) fn with_loop<R>(shared: &Shared, f: impl FnOnce(&Core) -> R) -> Option<R> {
@@ -358,7 +362,7 @@ impl Core {
                 None => None, // nothing scheduled: sleep until I/O or another thread
                 Some(deadline) if self.clock.is_paused() => {
                     // Every task waits: on the paused clock, time jumps to the next
-                    // timer, which fires at the next turn.
+                    // timer, which fires right after this look, in the same turn.
                     self.clock.jump_to(deadline);
                     Some(Duration::ZERO)
                 }
@@ -409,6 +413,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
 }
 // ANCHOR_END: run
 
+// ANCHOR: call_soon
 /// Schedules `callback` to be called at the loop's next turn; like `loop.call_soon`.
 /// Callbacks run in the order they were scheduled.
 ///
@@ -423,6 +428,8 @@ pub fn call_soon(callback: impl FnOnce() + 'static) {
         )
     })
 }
+
+// ANCHOR_END: call_soon
 
 /// A way into a loop from other threads: spawn `Send` futures, call callbacks.
 ///

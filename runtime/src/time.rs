@@ -381,6 +381,7 @@ impl Sleep {
 }
 // ANCHOR_END: sleep
 
+// ANCHOR: sleep_drop
 impl Sleep {
     /// The deadline, once known: a `sleep(d)` knows it from its first poll.
     pub fn deadline(&self) -> Option<Instant> {
@@ -409,10 +410,11 @@ impl Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        // Leave nothing behind in the timer queue.
+        // Disarm, so that the timer never fires and the queue can forget it.
         self.disarm();
     }
 }
+// ANCHOR_END: sleep_drop
 
 /// Waits for `duration`; like `asyncio.sleep`.
 ///
@@ -624,6 +626,7 @@ impl Interval {
         std::future::poll_fn(|cx| self.poll_tick(cx)).await
     }
 
+    // ANCHOR: interval_poll_tick
     /// The polling form of [`tick`](Interval::tick).
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         if Pin::new(&mut self.sleep).poll(cx).is_pending() {
@@ -650,6 +653,8 @@ impl Interval {
         self.sleep.reset(self.next);
         Poll::Ready(tick)
     }
+
+    // ANCHOR_END: interval_poll_tick
 
     /// Chooses what happens to missed ticks.
     pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
