@@ -126,7 +126,7 @@ impl<F: Future> Future for TaskFuture<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let outcome = if POLL_NOTE.with(Cell::get) == PollNote::Cancel {
+        let mut outcome = if POLL_NOTE.with(Cell::get) == PollNote::Cancel {
             Outcome::Cancelled
         } else {
             let Some(future) = this.future.as_mut().as_pin_mut() else {
@@ -137,20 +137,26 @@ impl<F: Future> Future for TaskFuture<F> {
             match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
                 Ok(Poll::Pending) => return Poll::Pending,
                 Ok(Poll::Ready(output)) => Outcome::Completed(output),
-                Err(payload) => {
-                    let name = display_name(*this.id, this.name.as_deref());
-                    eprintln!(
-                        "glass: task '{name}' ({}) panicked; awaiting its Task re-raises \
-                         the panic, and task.join() returns it as a JoinError",
-                        this.id
-                    );
-                    Outcome::Panicked(payload)
-                }
+                Err(payload) => Outcome::Panicked(payload),
             }
         };
         // Drop the future now, on the loop's thread, so that its destructor has run
-        // before anyone awaiting the task hears how it ended.
-        this.future.set(None);
+        // before anyone awaiting the task hears how it ended. A destructor may panic
+        // too: that also becomes the task's panic (unless it had panicked already).
+        let dropped = panic::catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
+        if let Err(payload) = dropped {
+            if !matches!(outcome, Outcome::Panicked(_)) {
+                outcome = Outcome::Panicked(payload);
+            }
+        }
+        if matches!(outcome, Outcome::Panicked(_)) {
+            let name = display_name(*this.id, this.name.as_deref());
+            eprintln!(
+                "glass: task '{name}' ({}) panicked; awaiting its Task re-raises the panic, \
+                 and task.join() returns it as a JoinError",
+                this.id
+            );
+        }
         POLL_NOTE.with(|n| n.set(PollNote::Finished));
         Poll::Ready(outcome)
     }

@@ -570,6 +570,9 @@ pub enum MissedTickBehavior {
     Skip,
 }
 
+/// How late a tick may be and still count as on time (tokio's figure).
+const MISSED_TICK_SLACK: Duration = Duration::from_millis(5);
+
 /// Ticks at a fixed period. Made by [`interval`].
 #[derive(Debug)]
 pub struct Interval {
@@ -634,12 +637,13 @@ impl Interval {
         }
         let tick = self.next;
         let now = Instant::now();
-        let on_time = tick + self.period;
-        self.next = if now < on_time {
-            on_time
+        // Like tokio, a tick less than 5 ms late counts as on time: the next one keeps
+        // the schedule. Later than that, the missed-tick behaviour decides.
+        self.next = if now <= tick + MISSED_TICK_SLACK {
+            tick + self.period
         } else {
             match self.missed {
-                MissedTickBehavior::Burst => on_time,
+                MissedTickBehavior::Burst => tick + self.period,
                 MissedTickBehavior::Delay => now + self.period,
                 MissedTickBehavior::Skip => {
                     // The first tick of the original schedule that is still ahead.

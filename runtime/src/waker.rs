@@ -48,6 +48,11 @@ impl Wake for ThreadWaker {
 /// [`run`](crate::run) for those. Use `block_on` for futures that are woken by other
 /// threads, such as a [`Task`](crate::Task) of another loop or a channel.
 ///
+/// # Panics
+///
+/// Panics when called on a thread that is running a glass loop: parking that thread
+/// would stop the loop, and with it whatever the future waits for.
+///
 /// # Examples
 ///
 /// ```
@@ -55,6 +60,12 @@ impl Wake for ThreadWaker {
 /// assert_eq!(answer, 42);
 /// ```
 pub fn block_on<F: Future>(future: F) -> F::Output {
+    if crate::event_loop::is_running_here() {
+        panic!(
+            "glass::block_on was called on a thread that is running a glass event loop; \
+             parking the thread would stop the loop. Inside async code, use .await instead"
+        );
+    }
     let mut future = pin!(future);
     let waker = Waker::from(Arc::new(ThreadWaker {
         thread: thread::current(),
