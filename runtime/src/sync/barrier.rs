@@ -59,7 +59,9 @@ impl BarrierWaitResult {
         self.leader
     }
 
-    /// The order of arrival in this round, `0..parties`; asyncio's return value.
+    /// The order of arrival in this round, `0..parties`; asyncio's return value. As in
+    /// asyncio, when a waiter leaves before the barrier trips, the next arrival takes
+    /// the count it freed, so an index can then repeat within a round.
     pub fn index(&self) -> usize {
         self.index
     }
@@ -135,6 +137,7 @@ pub struct BarrierWait<'a> {
     key: Option<WaiterKey>,
 }
 
+// ANCHOR: barrier_wait
 impl Future for BarrierWait<'_> {
     type Output = BarrierWaitResult;
 
@@ -191,3 +194,4 @@ impl Drop for BarrierWait<'_> {
         }
     }
 }
+// ANCHOR_END: barrier_wait

@@ -118,6 +118,20 @@ impl Condition {
     pub fn waiters(&self) -> usize {
         lock_state(&self.waiters).len()
     }
+
+    /// How many tasks wait, for the book and for debugging.
+    pub fn statistics(&self) -> ConditionStatistics {
+        ConditionStatistics {
+            waiters: self.waiters(),
+        }
+    }
+}
+
+/// What a [`Condition`] holds right now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConditionStatistics {
+    /// How many tasks wait for a notification.
+    pub waiters: usize,
 }
 
 impl std::fmt::Debug for Condition {
@@ -128,6 +142,7 @@ impl std::fmt::Debug for Condition {
     }
 }
 
+// ANCHOR: notified
 /// Joins the queue, then releases the lock; completes once notified.
 struct Notified<'c, 'a, T> {
     condition: &'c Condition,
@@ -174,3 +189,4 @@ impl<T> Drop for Notified<'_, '_, T> {
         }
     }
 }
+// ANCHOR_END: notified

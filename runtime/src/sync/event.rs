@@ -125,6 +125,7 @@ pub struct EventWait<'a> {
     key: Option<WaiterKey>,
 }
 
+// ANCHOR: event_wait
 impl Future for EventWait<'_> {
     type Output = ();
 
@@ -165,3 +166,4 @@ impl Drop for EventWait<'_> {
         }
     }
 }
+// ANCHOR_END: event_wait

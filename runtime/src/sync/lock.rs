@@ -138,22 +138,21 @@ impl<T> Lock<T> {
     /// One poll of an acquire: the fast path, joining the queue, or collecting the
     /// lock that was handed over.
     fn poll_acquire(&self, key: &mut Option<WaiterKey>, cx: &mut Context<'_>) -> Poll<T> {
-        let mut state = lock_state(&self.state);
         let Some(waiting) = *key else {
+            // A first poll may take a free lock without waiting: that spends the budget
+            // (see budget.rs), or a task spinning on a free lock would never yield.
+            if budget::spend(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let mut state = lock_state(&self.state);
             if !state.locked && state.waiters.is_empty() {
-                drop(state);
-                // Free: take it — unless this task has used up its budget.
-                if budget::spend(cx).is_pending() {
-                    return Poll::Pending;
-                }
-                return match self.try_take() {
-                    Some(value) => Poll::Ready(value),
-                    None => self.poll_acquire(key, cx), // taken meanwhile by another thread
-                };
+                state.locked = true;
+                return Poll::Ready(state.value.take().expect("a free lock holds its value"));
             }
             *key = Some(state.waiters.push_back((), cx.waker()));
             return Poll::Pending;
         };
+        let mut state = lock_state(&self.state);
         match state.waiters.status(waiting) {
             Status::Handed => {
                 state.waiters.remove(waiting);
@@ -241,6 +240,7 @@ impl<'a, T> Future for LockAcquire<'a, T> {
     }
 }
 
+// ANCHOR: acquire_drop
 impl<T> Drop for LockAcquire<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
@@ -248,6 +248,8 @@ impl<T> Drop for LockAcquire<'_, T> {
         }
     }
 }
+
+// ANCHOR_END: acquire_drop
 
 /// The future of [`Lock::acquire_owned`].
 #[must_use = "futures do nothing unless awaited"]

@@ -31,12 +31,12 @@ mod semaphore;
 mod waiters;
 
 pub use barrier::{Barrier, BarrierStatistics, BarrierWait, BarrierWaitResult};
-pub use condition::Condition;
+pub use condition::{Condition, ConditionStatistics};
 pub use event::{Event, EventStatistics, EventWait};
 pub use lock::{Lock, LockAcquire, LockGuard, LockStatistics, OwnedLockAcquire, OwnedLockGuard};
 pub use queue::{
-    BaseQueue, Fifo, GetError, Lifo, LifoQueue, Order, Priority, PriorityQueue, PutError, Queue,
-    QueueStatistics,
+    BaseQueue, Fifo, Get, GetError, Lifo, LifoQueue, Order, Priority, PriorityQueue, Put, PutError,
+    Queue, QueueJoin, QueueStatistics,
 };
 pub use semaphore::{
     OwnedSemaphorePermit, Semaphore, SemaphoreAcquire, SemaphorePermit, SemaphoreStatistics,

@@ -15,6 +15,7 @@ use super::lock_state;
 use super::waiters::{self, Status, WaiterKey, WaiterList};
 use crate::budget;
 
+// ANCHOR: order
 /// The order in which a queue gives its items back: [`Fifo`], [`Lifo`] or
 /// [`Priority`].
 pub trait Order<T>: Default {
@@ -22,11 +23,6 @@ pub trait Order<T>: Default {
     fn push(&mut self, item: T);
     /// Takes the next item.
     fn pop(&mut self) -> Option<T>;
-    /// Stores an item that was taken and given back (by a cancelled `get`), so that it
-    /// comes out next again.
-    fn push_returned(&mut self, item: T) {
-        self.push(item);
-    }
     /// How many items are stored.
     fn len(&self) -> usize;
     /// True when no item is stored.
@@ -34,6 +30,8 @@ pub trait Order<T>: Default {
         self.len() == 0
     }
 }
+
+// ANCHOR_END: order
 
 /// First in, first out: [`Queue`].
 #[derive(Debug)]
@@ -65,6 +63,7 @@ impl<T: Ord> Default for Priority<T> {
     }
 }
 
+// ANCHOR: fifo_order
 impl<T> Order<T> for Fifo<T> {
     fn push(&mut self, item: T) {
         self.0.push_back(item);
@@ -72,13 +71,12 @@ impl<T> Order<T> for Fifo<T> {
     fn pop(&mut self) -> Option<T> {
         self.0.pop_front()
     }
-    fn push_returned(&mut self, item: T) {
-        self.0.push_front(item);
-    }
     fn len(&self) -> usize {
         self.0.len()
     }
 }
+
+// ANCHOR_END: fifo_order
 
 impl<T> Order<T> for Lifo<T> {
     fn push(&mut self, item: T) {
@@ -171,6 +169,9 @@ pub struct QueueStatistics {
     pub maxsize: usize,
     /// Tasks waiting in `get`.
     pub getters: usize,
+    /// Items in the queue already promised to getters that were woken but have not
+    /// run yet.
+    pub reserved: usize,
     /// Tasks waiting in `put`.
     pub putters: usize,
     /// Items put and not yet marked done with `task_done`.
@@ -189,8 +190,12 @@ pub struct BaseQueue<T, O> {
 struct QueueState<T, O> {
     items: O,
     maxsize: usize,
-    /// Waiting getters; a getter is handed `Some(item)`, or `None` at shutdown.
-    getters: WaiterList<Option<T>>,
+    /// Waiting getters. A getter is handed `true` when one of the items is reserved for
+    /// it, or `false` when the queue was shut down with nothing left for it.
+    getters: WaiterList<bool>,
+    /// Items reserved for getters that were woken but have not run yet: they stay in
+    /// `items` (as in asyncio, they still take room), but a newcomer cannot take them.
+    reserved: usize,
     /// Waiting putters, each holding `Some(item)` until its item is moved in.
     putters: WaiterList<Option<T>>,
     /// Items put and not yet marked done (for `join`).
@@ -207,6 +212,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 items: O::default(),
                 maxsize,
                 getters: WaiterList::default(),
+                reserved: 0,
                 putters: WaiterList::default(),
                 unfinished: 0,
                 joiners: WaiterList::default(),
@@ -263,11 +269,10 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
 
     /// Takes an item without waiting; fails with [`GetError::Empty`] when there is none.
     pub fn get_nowait(&self) -> Result<T, GetError> {
-        let (item, woken) = lock_state(&self.state).try_get()?;
-        if let Some(waker) = woken {
-            waker.wake();
-        }
-        Ok(item)
+        let mut woken = Vec::new();
+        let item = lock_state(&self.state).try_get(&mut woken);
+        waiters::wake_all(woken);
+        item
     }
 
     /// How many items are in the queue.
@@ -356,9 +361,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             }
             // Putters keep their item in their entry: they will return it in the error.
             state.putters.hand_all(&mut woken);
-            if state.items.is_empty() {
-                state.getters.hand_all(&mut woken); // handed `None`: shut down
-            }
+            // Getters still queued have nothing coming (items left are reserved for
+            // the getters already woken): they are handed `false`, "shut down".
+            state.getters.hand_all(&mut woken);
         }
         waiters::wake_all(woken);
         drop(dropped);
@@ -377,6 +382,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             items: state.items.len(),
             maxsize: state.maxsize,
             getters: state.getters.len(),
+            reserved: state.reserved,
             putters: state.putters.len(),
             unfinished: state.unfinished,
             shut_down: state.shut_down,
@@ -386,48 +392,65 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
 
 impl<T, O: Order<T>> QueueState<T, O> {
     // ANCHOR: try_put
-    /// Puts without waiting. A waiting getter is handed the item directly: it never
-    /// touches the queue, so no later `get` can take it first.
+    /// Puts without waiting. The item goes into the queue; if a getter waits, the item
+    /// is reserved for it and it is woken, so that no later `get` can take it first.
     fn try_put(&mut self, item: T) -> Result<Option<Waker>, PutError<T>> {
         if self.shut_down {
             return Err(PutError::ShutDown(item));
         }
-        if !self.getters.is_empty() {
-            self.unfinished += 1;
-            return Ok(self.getters.hand_front(|slot| *slot = Some(item)));
-        }
         let has_room = self.maxsize == 0 || self.items.len() < self.maxsize;
-        if has_room && self.putters.is_empty() {
-            self.items.push(item);
-            self.unfinished += 1;
-            return Ok(None);
+        if !has_room || !self.putters.is_empty() {
+            return Err(PutError::Full(item));
         }
-        Err(PutError::Full(item))
+        self.items.push(item);
+        self.unfinished += 1;
+        Ok(self.reserve_for_getter())
+    }
+
+    /// Reserves an unreserved item for the oldest waiting getter, and returns its waker.
+    fn reserve_for_getter(&mut self) -> Option<Waker> {
+        if self.items.len() <= self.reserved {
+            return None;
+        }
+        let waker = self.getters.hand_front(|reserved| *reserved = true)?;
+        self.reserved += 1;
+        Some(waker)
     }
     // ANCHOR_END: try_put
 
     // ANCHOR: try_get
-    /// Gets without waiting. Taking an item makes room: the oldest waiting putter's
-    /// item moves in at once, so no later `put` can take the room first.
-    fn try_get(&mut self) -> Result<(T, Option<Waker>), GetError> {
-        let Some(item) = self.items.pop() else {
+    /// Gets without waiting; items reserved for woken getters are not for newcomers.
+    fn try_get(&mut self, woken: &mut Vec<Waker>) -> Result<T, GetError> {
+        if self.items.len() <= self.reserved {
             return Err(if self.shut_down {
                 GetError::ShutDown
             } else {
                 GetError::Empty
             });
-        };
+        }
+        Ok(self.take_item(woken).expect("an unreserved item is there"))
+    }
+
+    /// Takes the next item. That makes room: the oldest waiting putter's item moves in
+    /// at once (so no later `put` can take the room first), and is reserved for a
+    /// waiting getter if there is one.
+    fn take_item(&mut self, woken: &mut Vec<Waker>) -> Option<T> {
+        let item = self.items.pop()?;
         let QueueState {
             items,
             putters,
             unfinished,
             ..
         } = self;
-        let woken = putters.hand_front(|slot| {
+        let moved_in = putters.hand_front(|slot| {
             items.push(slot.take().expect("a waiting putter holds its item"));
             *unfinished += 1;
         });
-        Ok((item, woken))
+        if let Some(putter) = moved_in {
+            woken.push(putter);
+            woken.extend(self.reserve_for_getter());
+        }
+        Some(item)
     }
     // ANCHOR_END: try_get
 }
@@ -517,43 +540,43 @@ impl<T, O: Order<T>> Future for Get<'_, T, O> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let Some(key) = this.key else {
-            if budget::spend(cx).is_pending() {
-                return Poll::Pending;
-            }
+        let mut woken = Vec::new();
+        let result = {
             let mut state = lock_state(&this.queue.state);
-            return match state.try_get() {
-                Ok((item, woken)) => {
-                    drop(state);
-                    if let Some(waker) = woken {
-                        waker.wake();
+            match this.key {
+                None => {
+                    if budget::spend(cx).is_pending() {
+                        return Poll::Pending;
                     }
-                    Poll::Ready(Ok(item))
+                    match state.try_get(&mut woken) {
+                        Err(GetError::Empty) => {
+                            this.key = Some(state.getters.push_back(false, cx.waker()));
+                            return Poll::Pending;
+                        }
+                        result => result,
+                    }
                 }
-                Err(GetError::Empty) => {
-                    this.key = Some(state.getters.push_back(None, cx.waker()));
-                    Poll::Pending
-                }
-                Err(shut_down) => Poll::Ready(Err(shut_down)),
-            };
+                Some(key) => match state.getters.status(key) {
+                    Status::Queued => {
+                        state.getters.update_waker(key, cx.waker());
+                        return Poll::Pending;
+                    }
+                    Status::Handed => {
+                        this.key = None;
+                        let (reserved, _) = state.getters.remove(key);
+                        if reserved {
+                            state.reserved -= 1;
+                            // `None` only when `shutdown(true)` emptied the queue since.
+                            state.take_item(&mut woken).ok_or(GetError::ShutDown)
+                        } else {
+                            Err(GetError::ShutDown)
+                        }
+                    }
+                },
+            }
         };
-        let mut state = lock_state(&this.queue.state);
-        match state.getters.status(key) {
-            Status::Handed => {
-                this.key = None;
-                state
-                    .getters
-                    .remove(key)
-                    .0
-                    .map_or(Poll::Ready(Err(GetError::ShutDown)), |item| {
-                        Poll::Ready(Ok(item))
-                    })
-            }
-            Status::Queued => {
-                state.getters.update_waker(key, cx.waker());
-                Poll::Pending
-            }
-        }
+        waiters::wake_all(woken);
+        Poll::Ready(result)
     }
 }
 
@@ -564,15 +587,11 @@ impl<T, O: Order<T>> Drop for Get<'_, T, O> {
         let woken = {
             let mut state = lock_state(&self.queue.state);
             match state.getters.remove(key) {
-                (Some(item), Status::Handed) => {
-                    // We were handed an item we will never return: pass it to the next
-                    // getter, or put it back at the front of the queue.
-                    if state.getters.is_empty() {
-                        state.items.push_returned(item);
-                        None
-                    } else {
-                        state.getters.hand_front(|slot| *slot = Some(item))
-                    }
+                (true, Status::Handed) => {
+                    // An item was reserved for us and we will never take it: it stays
+                    // in the queue, and the reservation passes to the next getter.
+                    state.reserved -= 1;
+                    state.reserve_for_getter()
                 }
                 _ => None,
             }
@@ -599,7 +618,8 @@ impl<T, O: Order<T>> Future for QueueJoin<'_, T, O> {
         let mut state = lock_state(&this.queue.state);
         let Some(key) = this.key else {
             if state.unfinished == 0 {
-                return Poll::Ready(());
+                drop(state);
+                return budget::spend(cx);
             }
             this.key = Some(state.joiners.push_back((), cx.waker()));
             return Poll::Pending;

@@ -180,15 +180,22 @@ pub struct SemaphoreAcquire<'a> {
     key: Option<WaiterKey>,
 }
 
+impl<'a> SemaphoreAcquire<'a> {
+    /// The permit, made only once the permits are really ours: a permit made and
+    /// dropped on the way out would release permits nobody took.
+    fn permit(&self) -> SemaphorePermit<'a> {
+        SemaphorePermit {
+            semaphore: self.semaphore,
+            count: self.wanted,
+        }
+    }
+}
+
 impl<'a> Future for SemaphoreAcquire<'a> {
     type Output = SemaphorePermit<'a>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
         let this = self.get_mut();
-        let permit = SemaphorePermit {
-            semaphore: this.semaphore,
-            count: this.wanted,
-        };
         let Some(key) = this.key else {
             if budget::spend(cx).is_pending() {
                 return Poll::Pending;
@@ -196,9 +203,8 @@ impl<'a> Future for SemaphoreAcquire<'a> {
             let mut state = lock_state(&this.semaphore.state);
             if state.waiters.is_empty() && state.permits >= this.wanted {
                 state.permits -= this.wanted;
-                return Poll::Ready(permit);
+                return Poll::Ready(this.permit());
             }
-            std::mem::forget(permit);
             this.key = Some(state.waiters.push_back(this.wanted, cx.waker()));
             return Poll::Pending;
         };
@@ -207,10 +213,10 @@ impl<'a> Future for SemaphoreAcquire<'a> {
             Status::Handed => {
                 state.waiters.remove(key);
                 this.key = None;
-                Poll::Ready(permit)
+                drop(state);
+                Poll::Ready(this.permit())
             }
             Status::Queued => {
-                std::mem::forget(permit);
                 state.waiters.update_waker(key, cx.waker());
                 Poll::Pending
             }
@@ -218,6 +224,7 @@ impl<'a> Future for SemaphoreAcquire<'a> {
     }
 }
 
+// ANCHOR: acquire_drop
 impl Drop for SemaphoreAcquire<'_> {
     fn drop(&mut self) {
         let Some(key) = self.key.take() else { return };
@@ -234,6 +241,8 @@ impl Drop for SemaphoreAcquire<'_> {
         waiters::wake_all(woken);
     }
 }
+
+// ANCHOR_END: acquire_drop
 
 /// Permits taken from a [`Semaphore`]; given back when dropped.
 #[must_use = "dropping a permit releases it at once"]
