@@ -26,6 +26,18 @@ TIMEOUT_N = 250_000
 ARM_N = 250_000
 YIELD_EVERY = 1_000
 LONG_S = 1.0
+LOCK_TASKS = 1_000
+# asyncio's lock costs ~5-15 µs per acquire here (up to 20 s for the Rust workload's
+# 1 000 rounds): a quarter of the rounds, still behind the same 1 000 tasks piling up,
+# keeps it at a few seconds. The figure is per lock, so it stays comparable.
+LOCK_ROUNDS = 250
+LOCK_YIELD_EVERY = 100
+SPSC_N = 2_000_000
+MPMC_PRODUCERS = 4
+MPMC_PER_PRODUCER = 500_000
+MPMC_N = MPMC_PRODUCERS * MPMC_PER_PRODUCER
+MPMC_CONSUMERS = 4
+QUEUE_CAPACITY = 1_024
 IDLE_N = 100_000
 
 MASK64 = (1 << 64) - 1
@@ -169,6 +181,84 @@ async def timer_arm_cancel():
     return elapsed / ARM_N
 
 
+async def lock():
+    lk = asyncio.Lock()
+    counter = 0
+
+    async def job():
+        nonlocal counter
+        for i in range(LOCK_ROUNDS):
+            async with lk:
+                counter += 1
+                if (i + 1) % LOCK_YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # still holding the lock
+
+    start = time.perf_counter_ns()
+    tasks = [asyncio.create_task(job()) for _ in range(LOCK_TASKS)]
+    for task in tasks:
+        await task
+    elapsed = time.perf_counter_ns() - start
+    check("lock", "counter", counter, LOCK_TASKS * LOCK_ROUNDS)
+    return elapsed / (LOCK_TASKS * LOCK_ROUNDS)
+
+
+async def queue_spsc():
+    queue = asyncio.Queue(QUEUE_CAPACITY)
+
+    async def producer():
+        for i in range(SPSC_N):
+            await queue.put(i)
+
+    async def consumer():
+        total = 0
+        for _ in range(SPSC_N):
+            total += await queue.get()
+        return total
+
+    start = time.perf_counter_ns()
+    produce = asyncio.create_task(producer())
+    consume = asyncio.create_task(consumer())
+    await produce
+    total = await consume
+    elapsed = time.perf_counter_ns() - start
+    check("queue_spsc", "sum", total, SPSC_N * (SPSC_N - 1) // 2)
+    return elapsed / SPSC_N
+
+
+async def queue_mpmc():
+    queue = asyncio.Queue(QUEUE_CAPACITY)
+
+    async def producer(p):
+        first = p * MPMC_PER_PRODUCER
+        for i in range(first, first + MPMC_PER_PRODUCER):
+            await queue.put(i)
+
+    async def consumer():
+        total = count = 0
+        # Queue.shutdown is Python 3.13+: one sentinel per consumer ends the loop.
+        while (item := await queue.get()) is not None:
+            total += item
+            count += 1
+        return total, count
+
+    start = time.perf_counter_ns()
+    producers = [asyncio.create_task(producer(p)) for p in range(MPMC_PRODUCERS)]
+    consumers = [asyncio.create_task(consumer()) for _ in range(MPMC_CONSUMERS)]
+    for task in producers:
+        await task
+    for _ in consumers:
+        await queue.put(None)
+    total = count = 0
+    for task in consumers:
+        s, c = await task
+        total += s
+        count += c
+    elapsed = time.perf_counter_ns() - start
+    check("queue_mpmc", "items", count, MPMC_N)
+    check("queue_mpmc", "sum", total, MPMC_N * (MPMC_N - 1) // 2)
+    return elapsed / MPMC_N
+
+
 async def idle_memory():
     loop = asyncio.get_running_loop()
     started = 0
@@ -200,6 +290,9 @@ WORKLOADS = {
     "timers": timers,
     "timeout_cancel": timeout_cancel,
     "timer_arm_cancel": timer_arm_cancel,
+    "lock": lock,
+    "queue_spsc": queue_spsc,
+    "queue_mpmc": queue_mpmc,
     "idle_memory": idle_memory,
 }
 

@@ -124,3 +124,58 @@ fn blocking_sleep_prints_its_transcript() {
     // Five blocking sleeps of 2 ms: the only real sleeping any example test does.
     check_example("blocking_sleep", &[("GLASS_EXAMPLE_UNIT_MS", "2")]);
 }
+
+#[test]
+fn event_prints_its_transcript() {
+    check_example("event", &[]);
+}
+
+#[test]
+fn hotpot_prints_its_transcript() {
+    check_example("hotpot", &[]);
+}
+
+#[test]
+fn lock_prints_its_transcript() {
+    check_example("lock", &[]);
+}
+
+#[test]
+fn atm_prints_its_transcript() {
+    check_example("atm", &[]);
+}
+
+#[test]
+fn tickets_prints_its_transcript() {
+    check_example("tickets", &[]);
+}
+
+#[test]
+fn semaphore_prints_its_transcript() {
+    check_example("semaphore", &[]);
+}
+
+#[test]
+fn room_prints_its_transcript() {
+    check_example("room", &[]);
+}
+
+#[test]
+fn queue_prints_its_transcript() {
+    check_example("queue", &[]);
+}
+
+#[test]
+fn adders_prints_its_transcript() {
+    check_example("adders", &[]);
+}
+
+#[test]
+fn mantou_prints_its_transcript() {
+    check_example("mantou", &[]);
+}
+
+#[test]
+fn shutdown_prints_its_transcript() {
+    check_example("shutdown", &[]);
+}

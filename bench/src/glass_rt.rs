@@ -1,10 +1,11 @@
 //! The workloads on glass: `glass::run` makes the event loop, `glass::spawn` starts
-//! tasks, `glass::yield_now` and `glass::time::{sleep, timeout}` do the rest — the same
-//! code a learner would write.
+//! tasks, `glass::yield_now`, `glass::time::{sleep, timeout}` and
+//! `glass::sync::{Lock, Queue}` do the rest — the same code a learner would write.
 
 use std::future::{pending, ready};
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::workload::{self as w, Workload};
@@ -18,6 +19,9 @@ pub fn run(workload: Workload) -> f64 {
             Workload::Timers => timers().await,
             Workload::TimeoutCancel => timeout_cancel().await,
             Workload::TimerArmCancel => timer_arm_cancel().await,
+            Workload::Lock => lock().await,
+            Workload::QueueSpsc => queue_spsc().await,
+            Workload::QueueMpmc => queue_mpmc().await,
             Workload::IdleMemory => idle_memory().await,
         }
     })
@@ -134,6 +138,110 @@ async fn timer_arm_cancel() -> f64 {
         w::ARM_N,
     );
     w::ns_per(elapsed, w::ARM_N)
+}
+
+async fn lock() -> f64 {
+    let counter = Arc::new(glass::sync::Lock::new(0u64));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..w::LOCK_TASKS)
+        .map(|_| {
+            let counter = Arc::clone(&counter);
+            glass::spawn(async move {
+                for i in 0..w::LOCK_ROUNDS {
+                    let mut guard = counter.acquire().await;
+                    *guard += 1;
+                    if (i + 1) % w::LOCK_YIELD_EVERY == 0 {
+                        glass::yield_now().await; // still holding the lock
+                    }
+                    drop(guard);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await;
+    }
+    let elapsed = start.elapsed();
+    let total = *counter.acquire().await;
+    let expected = w::LOCK_TASKS * w::LOCK_ROUNDS;
+    w::check(Workload::Lock, "counter", total, expected);
+    w::ns_per(elapsed, expected)
+}
+
+async fn queue_spsc() -> f64 {
+    let queue = Arc::new(glass::sync::Queue::new(w::QUEUE_CAPACITY));
+    let start = Instant::now();
+    let producer = glass::spawn({
+        let queue = Arc::clone(&queue);
+        async move {
+            for i in 0..w::SPSC_N {
+                if let Err(e) = queue.put(i).await {
+                    w::fail(format_args!("queue_spsc: put failed: {e}"));
+                }
+            }
+        }
+    });
+    let consumer = glass::spawn(async move {
+        let mut sum = 0;
+        for _ in 0..w::SPSC_N {
+            match queue.get().await {
+                Ok(item) => sum += item,
+                Err(e) => w::fail(format_args!("queue_spsc: get failed: {e}")),
+            }
+        }
+        sum
+    });
+    producer.await;
+    let sum = consumer.await;
+    let elapsed = start.elapsed();
+    w::check(Workload::QueueSpsc, "sum", sum, w::sum_below(w::SPSC_N));
+    w::ns_per(elapsed, w::SPSC_N)
+}
+
+async fn queue_mpmc() -> f64 {
+    let queue = Arc::new(glass::sync::Queue::new(w::QUEUE_CAPACITY));
+    let start = Instant::now();
+    let producers: Vec<_> = (0..w::MPMC_PRODUCERS)
+        .map(|p| {
+            let queue = Arc::clone(&queue);
+            glass::spawn(async move {
+                let first = p * w::MPMC_PER_PRODUCER;
+                for i in first..first + w::MPMC_PER_PRODUCER {
+                    if let Err(e) = queue.put(i).await {
+                        w::fail(format_args!("queue_mpmc: put failed: {e}"));
+                    }
+                }
+            })
+        })
+        .collect();
+    let consumers: Vec<_> = (0..w::MPMC_CONSUMERS)
+        .map(|_| {
+            let queue = Arc::clone(&queue);
+            glass::spawn(async move {
+                let (mut sum, mut count) = (0, 0);
+                // Ends once the queue is shut down and drained.
+                while let Ok(item) = queue.get().await {
+                    sum += item;
+                    count += 1;
+                }
+                (sum, count)
+            })
+        })
+        .collect();
+    for producer in producers {
+        producer.await;
+    }
+    queue.shutdown(false); // no more puts: the consumers finish what is left, then stop
+    let (mut sum, mut count) = (0, 0);
+    for consumer in consumers {
+        let (s, c) = consumer.await;
+        sum += s;
+        count += c;
+    }
+    let elapsed = start.elapsed();
+    w::check(Workload::QueueMpmc, "items", count, w::MPMC_N);
+    w::check(Workload::QueueMpmc, "sum", sum, w::sum_below(w::MPMC_N));
+    w::ns_per(elapsed, w::MPMC_N)
 }
 
 /// How many idle_memory tasks have started (and are now parked for good).

@@ -1,11 +1,12 @@
 //! The workloads on smol's pieces, put together the way `smol::LocalExecutor` users do:
 //! an `async_executor::LocalExecutor` driven by `async_io::block_on` (which also drives
-//! async-io's reactor and timers), `async_io::Timer` for sleeping and
-//! `futures_lite::future::yield_now`.
+//! async-io's reactor and timers), `async_io::Timer` for sleeping,
+//! `futures_lite::future::yield_now`, `async_lock::Mutex` and `async_channel::bounded`.
 
 use std::future::{pending, ready, Future};
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_executor::LocalExecutor;
@@ -24,6 +25,9 @@ pub fn run(workload: Workload) -> f64 {
             Workload::Timers => timers(&ex).await,
             Workload::TimeoutCancel => timeout_cancel(&ex).await,
             Workload::TimerArmCancel => timer_arm_cancel(&ex).await,
+            Workload::Lock => lock(&ex).await,
+            Workload::QueueSpsc => queue_spsc(&ex).await,
+            Workload::QueueMpmc => queue_mpmc(&ex).await,
             Workload::IdleMemory => idle_memory(&ex).await,
         }
     }))
@@ -154,6 +158,108 @@ async fn timer_arm_cancel(ex: &LocalExecutor<'_>) -> f64 {
         w::ARM_N,
     );
     w::ns_per(elapsed, w::ARM_N)
+}
+
+async fn lock(ex: &LocalExecutor<'_>) -> f64 {
+    let counter = Arc::new(async_lock::Mutex::new(0u64));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..w::LOCK_TASKS)
+        .map(|_| {
+            let counter = Arc::clone(&counter);
+            ex.spawn(async move {
+                for i in 0..w::LOCK_ROUNDS {
+                    let mut guard = counter.lock().await;
+                    *guard += 1;
+                    if (i + 1) % w::LOCK_YIELD_EVERY == 0 {
+                        yield_now().await; // still holding the lock
+                    }
+                    drop(guard);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await;
+    }
+    let elapsed = start.elapsed();
+    let total = *counter.lock().await;
+    let expected = w::LOCK_TASKS * w::LOCK_ROUNDS;
+    w::check(Workload::Lock, "counter", total, expected);
+    w::ns_per(elapsed, expected)
+}
+
+async fn queue_spsc(ex: &LocalExecutor<'_>) -> f64 {
+    let (tx, rx) = async_channel::bounded(w::QUEUE_CAPACITY);
+    let start = Instant::now();
+    let producer = ex.spawn(async move {
+        for i in 0..w::SPSC_N {
+            if tx.send(i).await.is_err() {
+                w::fail("queue_spsc: the receiver is gone");
+            }
+        }
+    });
+    let consumer = ex.spawn(async move {
+        let mut sum = 0;
+        for _ in 0..w::SPSC_N {
+            match rx.recv().await {
+                Ok(item) => sum += item,
+                Err(_) => w::fail("queue_spsc: the channel closed early"),
+            }
+        }
+        sum
+    });
+    producer.await;
+    let sum = consumer.await;
+    let elapsed = start.elapsed();
+    w::check(Workload::QueueSpsc, "sum", sum, w::sum_below(w::SPSC_N));
+    w::ns_per(elapsed, w::SPSC_N)
+}
+
+async fn queue_mpmc(ex: &LocalExecutor<'_>) -> f64 {
+    let (tx, rx) = async_channel::bounded(w::QUEUE_CAPACITY);
+    let start = Instant::now();
+    let producers: Vec<_> = (0..w::MPMC_PRODUCERS)
+        .map(|p| {
+            let tx = tx.clone();
+            ex.spawn(async move {
+                let first = p * w::MPMC_PER_PRODUCER;
+                for i in first..first + w::MPMC_PER_PRODUCER {
+                    if tx.send(i).await.is_err() {
+                        w::fail("queue_mpmc: every receiver is gone");
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(tx); // the channel closes when the last producer's sender is dropped
+    let consumers: Vec<_> = (0..w::MPMC_CONSUMERS)
+        .map(|_| {
+            let rx = rx.clone();
+            ex.spawn(async move {
+                let (mut sum, mut count) = (0, 0);
+                // Ends once every sender is gone and the channel is drained.
+                while let Ok(item) = rx.recv().await {
+                    sum += item;
+                    count += 1;
+                }
+                (sum, count)
+            })
+        })
+        .collect();
+    drop(rx);
+    for producer in producers {
+        producer.await;
+    }
+    let (mut sum, mut count) = (0, 0);
+    for consumer in consumers {
+        let (s, c) = consumer.await;
+        sum += s;
+        count += c;
+    }
+    let elapsed = start.elapsed();
+    w::check(Workload::QueueMpmc, "items", count, w::MPMC_N);
+    w::check(Workload::QueueMpmc, "sum", sum, w::sum_below(w::MPMC_N));
+    w::ns_per(elapsed, w::MPMC_N)
 }
 
 /// How many idle_memory tasks have started (and are now parked for good).

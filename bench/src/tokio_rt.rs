@@ -5,6 +5,7 @@
 use std::future::{pending, ready};
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::workload::{self as w, Workload};
@@ -22,6 +23,9 @@ pub fn run(workload: Workload) -> f64 {
             Workload::Timers => timers().await,
             Workload::TimeoutCancel => timeout_cancel().await,
             Workload::TimerArmCancel => timer_arm_cancel().await,
+            Workload::Lock => lock().await,
+            Workload::QueueSpsc => queue_spsc().await,
+            Workload::QueueMpmc => queue_mpmc().await,
             Workload::IdleMemory => idle_memory().await,
         }
     })
@@ -144,6 +148,111 @@ async fn timer_arm_cancel() -> f64 {
         w::ARM_N,
     );
     w::ns_per(elapsed, w::ARM_N)
+}
+
+async fn lock() -> f64 {
+    let counter = Arc::new(tokio::sync::Mutex::new(0u64));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..w::LOCK_TASKS)
+        .map(|_| {
+            let counter = Arc::clone(&counter);
+            tokio::spawn(async move {
+                for i in 0..w::LOCK_ROUNDS {
+                    let mut guard = counter.lock().await;
+                    *guard += 1;
+                    if (i + 1) % w::LOCK_YIELD_EVERY == 0 {
+                        tokio::task::yield_now().await; // still holding the lock
+                    }
+                    drop(guard);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        join(task).await;
+    }
+    let elapsed = start.elapsed();
+    let total = *counter.lock().await;
+    let expected = w::LOCK_TASKS * w::LOCK_ROUNDS;
+    w::check(Workload::Lock, "counter", total, expected);
+    w::ns_per(elapsed, expected)
+}
+
+async fn queue_spsc() -> f64 {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(w::QUEUE_CAPACITY);
+    let start = Instant::now();
+    let producer = tokio::spawn(async move {
+        for i in 0..w::SPSC_N {
+            if tx.send(i).await.is_err() {
+                w::fail("queue_spsc: the receiver is gone");
+            }
+        }
+    });
+    let consumer = tokio::spawn(async move {
+        let mut sum = 0;
+        for _ in 0..w::SPSC_N {
+            match rx.recv().await {
+                Some(item) => sum += item,
+                None => w::fail("queue_spsc: the channel closed early"),
+            }
+        }
+        sum
+    });
+    join(producer).await;
+    let sum = join(consumer).await;
+    let elapsed = start.elapsed();
+    w::check(Workload::QueueSpsc, "sum", sum, w::sum_below(w::SPSC_N));
+    w::ns_per(elapsed, w::SPSC_N)
+}
+
+/// tokio's bounded channel has one receiver (`mpsc`): the four consumers share it
+/// behind a `tokio::sync::Mutex`, each holding the mutex while it waits for its next
+/// item — tokio's own answer to "several consumers" without another crate.
+async fn queue_mpmc() -> f64 {
+    let (tx, rx) = tokio::sync::mpsc::channel(w::QUEUE_CAPACITY);
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    let start = Instant::now();
+    let producers: Vec<_> = (0..w::MPMC_PRODUCERS)
+        .map(|p| {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let first = p * w::MPMC_PER_PRODUCER;
+                for i in first..first + w::MPMC_PER_PRODUCER {
+                    if tx.send(i).await.is_err() {
+                        w::fail("queue_mpmc: the receiver is gone");
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(tx); // the channel closes when the last producer's sender is dropped
+    let consumers: Vec<_> = (0..w::MPMC_CONSUMERS)
+        .map(|_| {
+            let rx = Arc::clone(&rx);
+            tokio::spawn(async move {
+                let (mut sum, mut count) = (0, 0);
+                // Ends once every sender is gone and the channel is drained.
+                while let Some(item) = rx.lock().await.recv().await {
+                    sum += item;
+                    count += 1;
+                }
+                (sum, count)
+            })
+        })
+        .collect();
+    for producer in producers {
+        join(producer).await;
+    }
+    let (mut sum, mut count) = (0, 0);
+    for consumer in consumers {
+        let (s, c) = join(consumer).await;
+        sum += s;
+        count += c;
+    }
+    let elapsed = start.elapsed();
+    w::check(Workload::QueueMpmc, "items", count, w::MPMC_N);
+    w::check(Workload::QueueMpmc, "sum", sum, w::sum_below(w::MPMC_N));
+    w::ns_per(elapsed, w::MPMC_N)
 }
 
 /// How many idle_memory tasks have started (and are now parked for good).

@@ -6,7 +6,7 @@
 //! each workload out in full with its own runtime's ordinary API, so that a reader can put
 //! the three versions side by side. The parameters live here, once.
 //!
-//! Adding a workload (lock, queue_spsc, queue_mpmc, blocking, echo, echo_wide, ...):
+//! Adding a workload (blocking, echo, echo_wide, ...):
 //! 1. add a variant to [`Workload`] and a row to its tables below (name, unit, target);
 //! 2. add its parameters as constants here;
 //! 3. add one `async fn` per runtime module and its arm in that module's `run` (the
@@ -32,18 +32,27 @@ pub enum Workload {
     TimeoutCancel,
     /// One task: n × a 1 s sleep polled once (so it registers), then dropped.
     TimerArmCancel,
+    /// 1 000 tasks × 1 000 increments of a counter behind one async lock.
+    Lock,
+    /// One producer, one consumer, n items through a bounded queue.
+    QueueSpsc,
+    /// 4 producers, 4 consumers, n items through one bounded queue.
+    QueueMpmc,
     /// n tasks that wait forever; bytes of RSS per task.
     IdleMemory,
 }
 
 impl Workload {
     /// Every workload, in the order the table prints them.
-    pub const ALL: [Workload; 6] = [
+    pub const ALL: [Workload; 9] = [
         Workload::Spawn,
         Workload::Yield,
         Workload::Timers,
         Workload::TimeoutCancel,
         Workload::TimerArmCancel,
+        Workload::Lock,
+        Workload::QueueSpsc,
+        Workload::QueueMpmc,
         Workload::IdleMemory,
     ];
 
@@ -55,6 +64,9 @@ impl Workload {
             Workload::Timers => "timers",
             Workload::TimeoutCancel => "timeout_cancel",
             Workload::TimerArmCancel => "timer_arm_cancel",
+            Workload::Lock => "lock",
+            Workload::QueueSpsc => "queue_spsc",
+            Workload::QueueMpmc => "queue_mpmc",
             Workload::IdleMemory => "idle_memory",
         }
     }
@@ -67,6 +79,9 @@ impl Workload {
             Workload::Timers => "ns/timer",
             Workload::TimeoutCancel => "ns/op",
             Workload::TimerArmCancel => "ns/op",
+            Workload::Lock => "ns/lock",
+            Workload::QueueSpsc => "ns/item",
+            Workload::QueueMpmc => "ns/item",
             Workload::IdleMemory => "B/task",
         }
     }
@@ -79,6 +94,9 @@ impl Workload {
             Workload::Timers => 1.0,
             Workload::TimeoutCancel => 1.0,
             Workload::TimerArmCancel => 0.5,
+            Workload::Lock => 1.0,
+            Workload::QueueSpsc => 1.0,
+            Workload::QueueMpmc => 1.0,
             Workload::IdleMemory => 0.6,
         }
     }
@@ -118,6 +136,27 @@ pub const ARM_N: u64 = 1_000_000;
 pub const YIELD_EVERY: u64 = 1_000;
 /// The timeout / sleep used by timeout_cancel and timer_arm_cancel: it never fires.
 pub const LONG: Duration = Duration::from_secs(1);
+/// lock: tasks sharing the one lock.
+pub const LOCK_TASKS: u64 = 1_000;
+/// lock: times each task takes the lock (and adds 1 to the counter behind it).
+pub const LOCK_ROUNDS: u64 = 1_000;
+/// lock: every this many rounds, a task yields while it holds the lock, so that the
+/// others pile up behind it and the lock really changes hands.
+pub const LOCK_YIELD_EVERY: u64 = 100;
+/// queue_spsc: items sent from the one producer to the one consumer.
+pub const SPSC_N: u64 = 2_000_000;
+/// queue_mpmc: producer tasks.
+pub const MPMC_PRODUCERS: u64 = 4;
+/// queue_mpmc: items each producer puts; producer `p` puts
+/// `p * MPMC_PER_PRODUCER .. (p + 1) * MPMC_PER_PRODUCER`, so all of them together put
+/// `0..MPMC_N` once each.
+pub const MPMC_PER_PRODUCER: u64 = 500_000;
+/// queue_mpmc: items in all.
+pub const MPMC_N: u64 = MPMC_PRODUCERS * MPMC_PER_PRODUCER;
+/// queue_mpmc: consumer tasks.
+pub const MPMC_CONSUMERS: u64 = 4;
+/// queue_spsc, queue_mpmc: the queue's bound (items it holds before `put` waits).
+pub const QUEUE_CAPACITY: usize = 1_024;
 /// idle_memory: tasks left waiting.
 pub const IDLE_N: u64 = 100_000;
 

@@ -15,9 +15,10 @@
 //! | 2 tasks | `task.rs`, `executor.rs` | [`spawn`], [`Task`], the ready queue | 3 |
 //! | 3 event loop | `event_loop.rs`, `reactor.rs`, `budget.rs` | [`run`], [`EventLoop`], the turn, [`Handle`] | 4 |
 //! | 4 timers | [`time`] | [`sleep`], [`wait_for`], [`time::interval`], the paused clock | 5 |
+//! | 5 sync | [`sync`] | [`Event`], [`Lock`], [`Semaphore`], [`Condition`], [`Barrier`], [`Queue`] | 6 |
 //! | 6 composition | `combine.rs` | [`gather!`], [`gather_all`] | 3, 7 |
 //!
-//! Coming next: synchronization (`Event`, `Lock`, `Queue`, …), blocking work, networking,
+//! Coming next: blocking work, networking,
 //! and the tools for seeing inside the loop.
 //!
 //! ## A first program
@@ -44,12 +45,18 @@ pub mod combine;
 mod event_loop;
 mod executor;
 mod reactor;
+pub mod sync;
 pub mod task;
 pub mod time;
 mod waker;
 
 pub use combine::gather_all;
 pub use event_loop::{call_soon, run, Builder as EventLoopBuilder, EventLoop, Handle};
+pub use sync::{
+    Barrier, BarrierWaitResult, Condition, Event, GetError, LifoQueue, Lock, LockGuard,
+    OwnedLockGuard, OwnedSemaphorePermit, PriorityQueue, PutError, Queue, Semaphore,
+    SemaphorePermit,
+};
 pub use task::{create_task, spawn, yield_now, JoinError, Task, TaskId};
 pub use time::{call_later, sleep, wait_for, MissedTickBehavior, TimeoutError, TimerHandle};
 pub use waker::block_on;
