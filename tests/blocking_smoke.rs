@@ -120,7 +120,15 @@ fn files_roundtrip() {
         let e = glass::fs::read(dir.join("missing")).await.unwrap_err();
         assert!(e.to_string().contains("missing"), "{e}");
         glass::fs::remove_file(&p).await.unwrap();
-        assert_eq!(glass::fs::metadata(&dir).await.unwrap().is_dir(), true);
+        assert!(glass::fs::metadata(&dir).await.unwrap().is_dir());
         std::fs::remove_dir(&dir).unwrap();
+    });
+}
+#[test]
+fn paused_loop_wakes_when_an_unawaited_job_ends() {
+    let mut lp = glass::EventLoop::builder().paused_clock(true).build();
+    lp.run_until_complete(async {
+        drop(glass::run_in_executor(|| std::thread::sleep(Duration::from_millis(20))));
+        glass::sleep(Duration::from_secs(1)).await;
     });
 }

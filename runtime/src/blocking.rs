@@ -52,6 +52,9 @@ pub(crate) struct PoolShared {
     /// Idle threads wait here for a job.
     job_ready: Condvar,
     next_job_id: AtomicU64,
+    /// Jobs submitted and not yet finished (queued or running). A job counts itself
+    /// out when its closure is done, before its result wakes anyone.
+    unfinished: AtomicUsize,
 }
 
 struct PoolState {
@@ -90,6 +93,7 @@ impl PoolShared {
             }),
             job_ready: Condvar::new(),
             next_job_id: AtomicU64::new(1),
+            unfinished: AtomicUsize::new(0),
         }
     }
 
@@ -118,6 +122,8 @@ impl PoolShared {
                 .unwrap_or_else(|error| {
                     panic!("glass could not start a thread for its blocking pool: {error}")
                 });
+            // Forget the threads that have exited on their own since.
+            state.handles.retain(|handle| !handle.is_finished());
             state.handles.push(handle);
         }
         // Else every thread is busy and the cap is reached: the job waits its turn.
@@ -185,8 +191,9 @@ impl PoolShared {
         // The loop that waits for the job (if any) keeps its paused clock still until
         // the job is done: the guard is dropped when the job's future is.
         let running = event_loop::with_current(|core| core.shared.track_blocking_job());
+        let unfinished = UnfinishedJob::new(self);
         let future = async move {
-            let _running = running;
+            let _counted = (running, unfinished);
             job()
         };
         let id = TaskId(self.next_job_id.fetch_add(1, Ordering::Relaxed));
@@ -208,6 +215,22 @@ impl PoolShared {
 
     fn threads(&self) -> usize {
         self.lock().threads
+    }
+}
+
+/// Counts a job as unfinished until dropped (with the job's future).
+struct UnfinishedJob(Arc<PoolShared>);
+
+impl UnfinishedJob {
+    fn new(pool: &Arc<PoolShared>) -> UnfinishedJob {
+        pool.unfinished.fetch_add(1, Ordering::AcqRel);
+        UnfinishedJob(Arc::clone(pool))
+    }
+}
+
+impl Drop for UnfinishedJob {
+    fn drop(&mut self) {
+        self.0.unfinished.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -484,16 +507,13 @@ pub(crate) fn loop_closed() {
     let Some(pool) = SHARED_POOL.get() else {
         return;
     };
-    let mut state = pool.lock();
-    state.release_idle = true;
-    let (running, queued) = (state.running, state.queue.len());
-    drop(state);
+    pool.lock().release_idle = true;
     pool.job_ready.notify_all();
-    if running + queued > 0 {
+    let unfinished = pool.unfinished.load(Ordering::Acquire);
+    if unfinished > 0 {
         eprintln!(
-            "glass: the last event loop closed while {running} blocking job(s) were \
-             running and {queued} waiting in the shared pool; they will run to the end \
-             on the pool's threads"
+            "glass: the last event loop closed while {unfinished} blocking job(s) had not \
+             finished; they will run to the end on the pool's threads"
         );
     }
 }

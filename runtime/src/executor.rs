@@ -188,7 +188,11 @@ pub(crate) struct BlockingJobGuard(Arc<Shared>);
 
 impl Drop for BlockingJobGuard {
     fn drop(&mut self) {
-        self.0.blocking_jobs.fetch_sub(1, Ordering::AcqRel);
+        if self.0.blocking_jobs.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // A paused-clock loop may be asleep waiting for this very moment (nobody
+            // need await the job): wake it, so that its clock can move again.
+            let _ = self.0.poller.notify();
+        }
     }
 }
 

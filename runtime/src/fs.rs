@@ -89,6 +89,22 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
     on_pool(path.as_ref(), "remove", |path| fs::remove_file(path)).await
 }
 
+/// Removes an empty directory; like `std::fs::remove_dir`.
+pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    on_pool(path.as_ref(), "remove directory", |path| {
+        fs::remove_dir(path)
+    })
+    .await
+}
+
+/// Removes a directory and everything in it; like `std::fs::remove_dir_all`.
+pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    on_pool(path.as_ref(), "remove directory", |path| {
+        fs::remove_dir_all(path)
+    })
+    .await
+}
+
 /// Reads a file's metadata; like `std::fs::metadata`.
 pub async fn metadata(path: impl AsRef<Path>) -> io::Result<fs::Metadata> {
     on_pool(path.as_ref(), "read the metadata of", |path| {
