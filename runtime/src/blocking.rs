@@ -15,28 +15,29 @@
 //! [`Task::wait`]. No channel, no second task: one allocation per job.
 //!
 //! A pool starts threads on demand, up to a cap, and lets a thread go after it has
-//! been idle for a while (the *keep-alive*). The shared pool's cap is 64 threads and
+//! been idle for a while (the *keep-alive*). The shared pool's cap is 32 threads and
 //! its keep-alive 10 s: enough threads for blocking calls that mostly wait (files, name
-//! lookups), few enough not to drown a 2-core machine in threads that mostly compute.
+//! lookups), few enough not to drown a small machine in threads (tokio allows 512).
 //! [`ThreadPool`] is the same pool with a fixed number of workers that live until
 //! `shutdown`, in the style of `concurrent.futures.ThreadPoolExecutor`.
 //!
 //! Chapter 8 of the book, "Work that blocks", explains this file.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::panic::Location;
+use std::panic::{self, Location};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use crate::event_loop;
-use crate::executor::Runnable;
+use crate::executor::{BlockingJobGuard, Runnable};
 use crate::gather_all;
 use crate::task::{self, Home, Task, TaskId};
 
 /// The shared pool's cap on threads.
-pub const DEFAULT_MAX_THREADS: usize = 64;
+pub const DEFAULT_MAX_THREADS: usize = 32;
 
 /// How long an idle thread of the shared pool waits for a job before it exits.
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -45,6 +46,8 @@ pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// The part of a pool its threads and its jobs' schedule function share.
 pub(crate) struct PoolShared {
     name: &'static str,
+    /// Every job's task name: the pool's name, shared, so naming costs no allocation.
+    job_name: Arc<str>,
     max_threads: usize,
     /// `None`: threads never exit on their own (a `ThreadPool`'s workers).
     keep_alive: Option<Duration>,
@@ -80,6 +83,7 @@ impl PoolShared {
         );
         PoolShared {
             name,
+            job_name: Arc::from(name),
             max_threads,
             keep_alive,
             state: Mutex::new(PoolState {
@@ -109,11 +113,12 @@ impl PoolShared {
         let mut state = self.lock();
         state.queue.push_back(job);
         state.release_idle = false;
-        if state.idle > 0 {
-            drop(state); // the woken thread needs the lock at once
-            self.job_ready.notify_one();
-        } else if state.threads < self.max_threads {
+        // More jobs wait than idle threads can take: start one more, under the cap. A
+        // new thread counts as idle from the start, so that a burst of jobs does not
+        // start a thread each before any of them has had the CPU.
+        if state.queue.len() > state.idle && state.threads < self.max_threads {
             state.threads += 1;
+            state.idle += 1;
             let number = state.threads;
             let pool = Arc::clone(&self);
             let handle = thread::Builder::new()
@@ -126,7 +131,8 @@ impl PoolShared {
             state.handles.retain(|handle| !handle.is_finished());
             state.handles.push(handle);
         }
-        // Else every thread is busy and the cap is reached: the job waits its turn.
+        drop(state); // the woken thread needs the lock at once
+        self.job_ready.notify_one();
     }
     // ANCHOR_END: push
 
@@ -135,21 +141,23 @@ impl PoolShared {
     /// `keep_alive` without work, or at shutdown once the queue is empty.
     fn work(&self) {
         let mut state = self.lock();
+        // This thread was counted idle when it was started (see `push`).
         loop {
             if let Some(job) = state.queue.pop_front() {
+                state.idle -= 1;
                 state.running += 1;
                 drop(state);
                 // A job cancelled while it was queued is dropped without running.
                 let cancelled = job.metadata().cancel_requested.load(Ordering::SeqCst);
-                task::run_step(job, cancelled);
+                run_counted_step(job, cancelled);
                 state = self.lock();
                 state.running -= 1;
+                state.idle += 1;
                 continue;
             }
             if state.shut_down {
                 break;
             }
-            state.idle += 1;
             let timed_out = match self.keep_alive {
                 None => {
                     state = self
@@ -167,11 +175,11 @@ impl PoolShared {
                     wait.timed_out()
                 }
             };
-            state.idle -= 1;
             if (timed_out || state.release_idle) && state.queue.is_empty() {
                 break; // idle for the whole keep-alive (or no loop is left): go
             }
         }
+        state.idle -= 1;
         state.threads -= 1;
     }
     // ANCHOR_END: work
@@ -190,14 +198,18 @@ impl PoolShared {
         );
         // The loop that waits for the job (if any) keeps its paused clock still until
         // the job is done: the guard is dropped when the job's future is.
-        let running = event_loop::with_current(|core| core.shared.track_blocking_job());
-        let unfinished = UnfinishedJob::new(self);
+        let counted = JobCount {
+            counts: Some((
+                event_loop::with_current(|core| core.shared.track_blocking_job()),
+                UnfinishedJob::new(self),
+            )),
+        };
         let future = async move {
-            let _counted = (running, unfinished);
+            let _counted = counted;
             job()
         };
         let id = TaskId(self.next_job_id.fetch_add(1, Ordering::Relaxed));
-        let name = Some(Arc::from(format!("{}-job-{}", self.name, id.0)));
+        let name = Some(Arc::clone(&self.job_name));
         let home = Home::Pool(Arc::clone(self));
         let (runnable, task) = task::new_send_task(home, id, name, Location::caller(), future);
         runnable.schedule();
@@ -218,7 +230,48 @@ impl PoolShared {
     }
 }
 
-/// Counts a job as unfinished until dropped (with the job's future).
+// ANCHOR: job_count
+/// A job's place in two counts: its loop's running blocking jobs (which keeps a paused
+/// clock still) and its pool's unfinished jobs.
+///
+/// It lives in the job's future, but must not leave the counts while the job's result
+/// is still on its way: a loop that saw "no job running" before the result woke its
+/// task would let the paused clock jump past it. So while a pool thread runs a job,
+/// the count is only set aside, and `run_counted_step` lets it go once async-task has
+/// stored the result and woken whoever waits for it.
+struct JobCount {
+    counts: Option<Counts>,
+}
+
+type Counts = (Option<BlockingJobGuard>, UnfinishedJob);
+
+thread_local! {
+    /// Set while this (pool) thread runs a job: where its counts wait.
+    static SET_ASIDE: RefCell<Option<Vec<Counts>>> = const { RefCell::new(None) };
+}
+
+impl Drop for JobCount {
+    fn drop(&mut self) {
+        let Some(counts) = self.counts.take() else {
+            return;
+        };
+        SET_ASIDE.with(|set_aside| match set_aside.borrow_mut().as_mut() {
+            Some(later) => later.push(counts),
+            None => drop(counts), // not on a pool thread: leave the counts now
+        });
+    }
+}
+
+/// Runs one step of a job, then lets its counts go (see [`JobCount`]).
+fn run_counted_step(job: Runnable, cancelled: bool) {
+    SET_ASIDE.with(|set_aside| *set_aside.borrow_mut() = Some(Vec::new()));
+    task::run_step(job, cancelled);
+    let finished = SET_ASIDE.with(|set_aside| set_aside.borrow_mut().take());
+    drop(finished); // now the result is stored and its waiter woken
+}
+// ANCHOR_END: job_count
+
+/// Counts a job as unfinished until dropped.
 struct UnfinishedJob(Arc<PoolShared>);
 
 impl UnfinishedJob {
@@ -252,7 +305,7 @@ fn shared_pool() -> &'static Arc<PoolShared> {
 /// for its result; like `loop.run_in_executor(None, job)`.
 ///
 /// Awaiting the task gives the closure's return value, or re-raises its panic. The
-/// pool starts threads on demand, at most 64, and lets them go after 10 s idle.
+/// pool starts threads on demand, at most 32, and lets them go after 10 s idle.
 /// Cancelling the task cannot stop a job that has started: it runs to the end, its
 /// result is dropped, and the task reports "cancelled". A job cancelled while it still
 /// waits in the queue never runs.
@@ -424,14 +477,23 @@ impl ThreadPool {
         T: Send + 'static,
     {
         let f = Arc::new(f);
-        let tasks: Vec<_> = items
+        let jobs: Vec<_> = items
             .into_iter()
             .map(|item| {
                 let f = Arc::clone(&f);
-                self.submit(move || f(item))
+                self.submit(move || f(item)).join()
             })
             .collect();
-        gather_all(tasks).await
+        // Wait for every job, then report the first failure in input order.
+        gather_all(jobs)
+            .await
+            .into_iter()
+            .map(|result| match result {
+                Ok(output) => output,
+                Err(error) if error.is_panic() => panic::resume_unwind(error.into_panic()),
+                Err(error) => panic!("ThreadPool::map: {error}"),
+            })
+            .collect()
     }
 
     /// Stops taking jobs, and waits until the queued and running jobs are done and

@@ -365,6 +365,11 @@ impl Core {
                 // A blocking job may still finish "before" the next timer: on the
                 // paused clock, wait for it (it wakes us) instead of jumping.
                 Some(_) if self.clock.is_paused() && self.shared.blocking_jobs_running() => None,
+                // A job may have finished just now, its wake-up already in the inbox:
+                // look again before letting time jump.
+                Some(_) if self.clock.is_paused() && self.executor.has_ready_work() => {
+                    Some(Duration::ZERO)
+                }
                 Some(deadline) if self.clock.is_paused() => {
                     // Every task waits: on the paused clock, time jumps to the next
                     // timer, which fires right after this look, in the same turn.
