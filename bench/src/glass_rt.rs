@@ -1,24 +1,25 @@
 //! The workloads on glass: `glass::run` makes the event loop, `glass::spawn` starts
-//! tasks, `glass::yield_now` and `glass::time::{sleep, timeout}` do the rest — the same
-//! code a learner would write.
+//! tasks, `glass::yield_now`, `glass::time::{sleep, timeout}` and
+//! `glass::run_in_executor` do the rest — the same code a learner would write.
 
 use std::future::{pending, ready};
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::workload::{self as w, Workload};
+use crate::workload::{self as w, Report, Workload};
 
 /// Runs `workload` once on a fresh event loop and returns its figure.
-pub fn run(workload: Workload) -> f64 {
+pub fn run(workload: Workload) -> Report {
     glass::run(async move {
         match workload {
-            Workload::Spawn => spawn().await,
-            Workload::Yield => yield_switch().await,
-            Workload::Timers => timers().await,
-            Workload::TimeoutCancel => timeout_cancel().await,
-            Workload::TimerArmCancel => timer_arm_cancel().await,
-            Workload::IdleMemory => idle_memory().await,
+            Workload::Spawn => spawn().await.into(),
+            Workload::Yield => yield_switch().await.into(),
+            Workload::Timers => timers().await.into(),
+            Workload::TimeoutCancel => timeout_cancel().await.into(),
+            Workload::TimerArmCancel => timer_arm_cancel().await.into(),
+            Workload::Blocking => blocking().await,
+            Workload::IdleMemory => idle_memory().await.into(),
         }
     })
 }
@@ -134,6 +135,33 @@ async fn timer_arm_cancel() -> f64 {
         w::ARM_N,
     );
     w::ns_per(elapsed, w::ARM_N)
+}
+
+async fn blocking() -> Report {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..w::BLOCKING_TASKS)
+        .map(|t| {
+            glass::spawn(async move {
+                let mut sum = 0;
+                for k in 0..w::BLOCKING_PER_TASK {
+                    let i = t * w::BLOCKING_PER_TASK + k;
+                    sum += glass::run_in_executor(move || i).await;
+                }
+                sum
+            })
+        })
+        .collect();
+    let mut sum = 0;
+    for task in tasks {
+        sum += task.await;
+    }
+    let elapsed = start.elapsed();
+    let threads = w::threads_alive();
+    w::check(Workload::Blocking, "sum", sum, w::sum_below(w::BLOCKING_N));
+    Report {
+        figure: w::us_per(elapsed, w::BLOCKING_N),
+        threads: Some(threads),
+    }
 }
 
 /// How many idle_memory tasks have started (and are now parked for good).

@@ -1,7 +1,8 @@
 //! The workloads on smol's pieces, put together the way `smol::LocalExecutor` users do:
 //! an `async_executor::LocalExecutor` driven by `async_io::block_on` (which also drives
 //! async-io's reactor and timers), `async_io::Timer` for sleeping and
-//! `futures_lite::future::yield_now`.
+//! `futures_lite::future::yield_now`; blocking closures go to `blocking::unblock`, the
+//! thread pool smol's own `unblock` is.
 
 use std::future::{pending, ready, Future};
 use std::pin::pin;
@@ -12,19 +13,20 @@ use async_executor::LocalExecutor;
 use async_io::Timer;
 use futures_lite::future::{yield_now, FutureExt};
 
-use crate::workload::{self as w, Workload};
+use crate::workload::{self as w, Report, Workload};
 
 /// Runs `workload` once on a fresh executor and returns its figure.
-pub fn run(workload: Workload) -> f64 {
+pub fn run(workload: Workload) -> Report {
     let ex = LocalExecutor::new();
     async_io::block_on(ex.run(async {
         match workload {
-            Workload::Spawn => spawn(&ex).await,
-            Workload::Yield => yield_switch(&ex).await,
-            Workload::Timers => timers(&ex).await,
-            Workload::TimeoutCancel => timeout_cancel(&ex).await,
-            Workload::TimerArmCancel => timer_arm_cancel(&ex).await,
-            Workload::IdleMemory => idle_memory(&ex).await,
+            Workload::Spawn => spawn(&ex).await.into(),
+            Workload::Yield => yield_switch(&ex).await.into(),
+            Workload::Timers => timers(&ex).await.into(),
+            Workload::TimeoutCancel => timeout_cancel(&ex).await.into(),
+            Workload::TimerArmCancel => timer_arm_cancel(&ex).await.into(),
+            Workload::Blocking => blocking(&ex).await,
+            Workload::IdleMemory => idle_memory(&ex).await.into(),
         }
     }))
 }
@@ -154,6 +156,33 @@ async fn timer_arm_cancel(ex: &LocalExecutor<'_>) -> f64 {
         w::ARM_N,
     );
     w::ns_per(elapsed, w::ARM_N)
+}
+
+async fn blocking(ex: &LocalExecutor<'_>) -> Report {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..w::BLOCKING_TASKS)
+        .map(|t| {
+            ex.spawn(async move {
+                let mut sum = 0;
+                for k in 0..w::BLOCKING_PER_TASK {
+                    let i = t * w::BLOCKING_PER_TASK + k;
+                    sum += blocking::unblock(move || i).await;
+                }
+                sum
+            })
+        })
+        .collect();
+    let mut sum = 0;
+    for task in tasks {
+        sum += task.await;
+    }
+    let elapsed = start.elapsed();
+    let threads = w::threads_alive();
+    w::check(Workload::Blocking, "sum", sum, w::sum_below(w::BLOCKING_N));
+    Report {
+        figure: w::us_per(elapsed, w::BLOCKING_N),
+        threads: Some(threads),
+    }
 }
 
 /// How many idle_memory tasks have started (and are now parked for good).

@@ -1,28 +1,30 @@
 //! The workloads on tokio's current-thread runtime (`Builder::new_current_thread()`),
 //! the baseline every ratio is measured against. Tasks are spawned with plain
-//! `tokio::spawn`, the path most tokio programs take.
+//! `tokio::spawn`, the path most tokio programs take; blocking closures go to
+//! `tokio::task::spawn_blocking`, the runtime's own blocking pool.
 
 use std::future::{pending, ready};
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::workload::{self as w, Workload};
+use crate::workload::{self as w, Report, Workload};
 
 /// Runs `workload` once on a fresh runtime and returns its figure.
-pub fn run(workload: Workload) -> f64 {
+pub fn run(workload: Workload) -> Report {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("cannot build tokio's current-thread runtime");
     runtime.block_on(async move {
         match workload {
-            Workload::Spawn => spawn().await,
-            Workload::Yield => yield_switch().await,
-            Workload::Timers => timers().await,
-            Workload::TimeoutCancel => timeout_cancel().await,
-            Workload::TimerArmCancel => timer_arm_cancel().await,
-            Workload::IdleMemory => idle_memory().await,
+            Workload::Spawn => spawn().await.into(),
+            Workload::Yield => yield_switch().await.into(),
+            Workload::Timers => timers().await.into(),
+            Workload::TimeoutCancel => timeout_cancel().await.into(),
+            Workload::TimerArmCancel => timer_arm_cancel().await.into(),
+            Workload::Blocking => blocking().await,
+            Workload::IdleMemory => idle_memory().await.into(),
         }
     })
 }
@@ -144,6 +146,33 @@ async fn timer_arm_cancel() -> f64 {
         w::ARM_N,
     );
     w::ns_per(elapsed, w::ARM_N)
+}
+
+async fn blocking() -> Report {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..w::BLOCKING_TASKS)
+        .map(|t| {
+            tokio::spawn(async move {
+                let mut sum = 0;
+                for k in 0..w::BLOCKING_PER_TASK {
+                    let i = t * w::BLOCKING_PER_TASK + k;
+                    sum += join(tokio::task::spawn_blocking(move || i)).await;
+                }
+                sum
+            })
+        })
+        .collect();
+    let mut sum = 0;
+    for task in tasks {
+        sum += join(task).await;
+    }
+    let elapsed = start.elapsed();
+    let threads = w::threads_alive();
+    w::check(Workload::Blocking, "sum", sum, w::sum_below(w::BLOCKING_N));
+    Report {
+        figure: w::us_per(elapsed, w::BLOCKING_N),
+        threads: Some(threads),
+    }
 }
 
 /// How many idle_memory tasks have started (and are now parked for good).

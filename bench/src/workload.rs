@@ -1,6 +1,6 @@
 //! The workloads: their names, parameters, units and targets, and the small pieces every
 //! runtime's version of them shares (the SplitMix64 durations, `poll_once`, reading RSS,
-//! failing loudly).
+//! counting threads, failing loudly).
 //!
 //! Every runtime module (`glass_rt`, `tokio_rt`, `smol_rt`) and `asyncio_bench.py` writes
 //! each workload out in full with its own runtime's ordinary API, so that a reader can put
@@ -12,6 +12,10 @@
 //! 3. add one `async fn` per runtime module and its arm in that module's `run` (the
 //!    compiler points at every `match` that misses it);
 //! 4. add the same workload to `asyncio_bench.py`.
+//!
+//! A worker prints one number, the figure; a workload for which
+//! [`Workload::reports_threads`] is true prints a second one, the threads alive in the
+//! process at the end (`blocking`). [`Report`] carries both.
 
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -32,18 +36,21 @@ pub enum Workload {
     TimeoutCancel,
     /// One task: n × a 1 s sleep polled once (so it registers), then dropped.
     TimerArmCancel,
+    /// 100 tasks each offload 200 trivial closures to a thread pool, one after another.
+    Blocking,
     /// n tasks that wait forever; bytes of RSS per task.
     IdleMemory,
 }
 
 impl Workload {
     /// Every workload, in the order the table prints them.
-    pub const ALL: [Workload; 6] = [
+    pub const ALL: [Workload; 7] = [
         Workload::Spawn,
         Workload::Yield,
         Workload::Timers,
         Workload::TimeoutCancel,
         Workload::TimerArmCancel,
+        Workload::Blocking,
         Workload::IdleMemory,
     ];
 
@@ -55,11 +62,12 @@ impl Workload {
             Workload::Timers => "timers",
             Workload::TimeoutCancel => "timeout_cancel",
             Workload::TimerArmCancel => "timer_arm_cancel",
+            Workload::Blocking => "blocking",
             Workload::IdleMemory => "idle_memory",
         }
     }
 
-    /// The unit of the number a worker prints.
+    /// The unit of the (first) number a worker prints.
     pub fn unit(self) -> &'static str {
         match self {
             Workload::Spawn => "ns/task",
@@ -67,6 +75,7 @@ impl Workload {
             Workload::Timers => "ns/timer",
             Workload::TimeoutCancel => "ns/op",
             Workload::TimerArmCancel => "ns/op",
+            Workload::Blocking => "µs/offload",
             Workload::IdleMemory => "B/task",
         }
     }
@@ -79,7 +88,21 @@ impl Workload {
             Workload::Timers => 1.0,
             Workload::TimeoutCancel => 1.0,
             Workload::TimerArmCancel => 0.5,
+            Workload::Blocking => 1.0,
             Workload::IdleMemory => 0.6,
+        }
+    }
+
+    /// Whether the worker also prints the threads alive at the end, after the figure.
+    pub fn reports_threads(self) -> bool {
+        self.max_threads().is_some()
+    }
+
+    /// The most threads glass may leave alive at the end, part of the target.
+    pub fn max_threads(self) -> Option<u64> {
+        match self {
+            Workload::Blocking => Some(BLOCKING_MAX_THREADS),
+            _ => None,
         }
     }
 
@@ -118,6 +141,18 @@ pub const ARM_N: u64 = 1_000_000;
 pub const YIELD_EVERY: u64 = 1_000;
 /// The timeout / sleep used by timeout_cancel and timer_arm_cancel: it never fires.
 pub const LONG: Duration = Duration::from_secs(1);
+/// blocking: tasks, each offloading its closures one after another (so this many
+/// offloads are in flight at once).
+pub const BLOCKING_TASKS: u64 = 100;
+/// blocking: closures each task offloads, in turn.
+pub const BLOCKING_PER_TASK: u64 = 200;
+/// blocking: offloads in all.
+pub const BLOCKING_N: u64 = BLOCKING_TASKS * BLOCKING_PER_TASK;
+/// blocking: the most threads glass may leave alive at the end, counting every entry
+/// of /proc/self/task (the main thread too). Its shared pool's own cap,
+/// `glass::blocking::DEFAULT_MAX_THREADS`, is also 64: a full pool plus the loop's
+/// thread is 65 and misses.
+pub const BLOCKING_MAX_THREADS: u64 = 64;
 /// idle_memory: tasks left waiting.
 pub const IDLE_N: u64 = 100_000;
 
@@ -164,9 +199,39 @@ pub async fn poll_once<F: Future>(mut future: Pin<&mut F>) -> bool {
     poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx).is_pending())).await
 }
 
+/// What a worker measured: the figure and, for workloads that
+/// [report threads](Workload::reports_threads), the threads alive at the end.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Report {
+    pub figure: f64,
+    pub threads: Option<u64>,
+}
+
+impl From<f64> for Report {
+    fn from(figure: f64) -> Report {
+        Report {
+            figure,
+            threads: None,
+        }
+    }
+}
+
 /// Nanoseconds per operation.
 pub fn ns_per(elapsed: Duration, ops: u64) -> f64 {
     elapsed.as_nanos() as f64 / ops as f64
+}
+
+/// Microseconds per operation.
+pub fn us_per(elapsed: Duration, ops: u64) -> f64 {
+    elapsed.as_nanos() as f64 / 1_000.0 / ops as f64
+}
+
+/// The threads alive in this process right now, the main thread included: the entries
+/// of /proc/self/task.
+pub fn threads_alive() -> u64 {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap_or_else(|e| fail(format_args!("cannot read /proc/self/task: {e}")))
+        .count() as u64
 }
 
 /// The resident set size of this process, in bytes (`VmRSS` in /proc/self/status).

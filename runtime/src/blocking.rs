@@ -184,6 +184,7 @@ impl PoolShared {
     }
     // ANCHOR_END: work
 
+    // ANCHOR: submit
     /// Makes the task for `job` and queues it.
     #[track_caller]
     fn submit<T, F>(self: &Arc<Self>, job: F) -> Task<T>
@@ -199,13 +200,11 @@ impl PoolShared {
         // The loop that waits for the job (if any) keeps its paused clock still until
         // the job is done: the guard is dropped when the job's future is.
         let counted = JobCount {
-            counts: Some((
-                event_loop::with_current(|core| core.shared.track_blocking_job()),
-                UnfinishedJob::new(self),
-            )),
+            loop_count: event_loop::with_current(|core| core.shared.track_blocking_job()),
         };
+        let unfinished = UnfinishedJob::new(self);
         let future = async move {
-            let _counted = counted;
+            let _counted = (counted, unfinished);
             job()
         };
         let id = TaskId(self.next_job_id.fetch_add(1, Ordering::Relaxed));
@@ -215,6 +214,8 @@ impl PoolShared {
         runnable.schedule();
         task
     }
+
+    // ANCHOR_END: submit
 
     fn shut_down(&self) -> Vec<JoinHandle<()>> {
         let mut state = self.lock();
@@ -231,38 +232,36 @@ impl PoolShared {
 }
 
 // ANCHOR: job_count
-/// A job's place in two counts: its loop's running blocking jobs (which keeps a paused
-/// clock still) and its pool's unfinished jobs.
+/// A job's place in its loop's count of running blocking jobs, which keeps a paused
+/// clock still.
 ///
-/// It lives in the job's future, but must not leave the counts while the job's result
+/// It lives in the job's future, but must not leave the count while the job's result
 /// is still on its way: a loop that saw "no job running" before the result woke its
 /// task would let the paused clock jump past it. So while a pool thread runs a job,
 /// the count is only set aside, and `run_counted_step` lets it go once async-task has
 /// stored the result and woken whoever waits for it.
 struct JobCount {
-    counts: Option<Counts>,
+    loop_count: Option<BlockingJobGuard>,
 }
 
-type Counts = (Option<BlockingJobGuard>, UnfinishedJob);
-
 thread_local! {
-    /// Set while this (pool) thread runs a job: where its counts wait.
-    static SET_ASIDE: RefCell<Option<Vec<Counts>>> = const { RefCell::new(None) };
+    /// Set while this (pool) thread runs a job: where its count waits.
+    static SET_ASIDE: RefCell<Option<Vec<BlockingJobGuard>>> = const { RefCell::new(None) };
 }
 
 impl Drop for JobCount {
     fn drop(&mut self) {
-        let Some(counts) = self.counts.take() else {
+        let Some(count) = self.loop_count.take() else {
             return;
         };
         SET_ASIDE.with(|set_aside| match set_aside.borrow_mut().as_mut() {
-            Some(later) => later.push(counts),
-            None => drop(counts), // not on a pool thread: leave the counts now
+            Some(later) => later.push(count),
+            None => drop(count), // not on a pool thread: leave the count now
         });
     }
 }
 
-/// Runs one step of a job, then lets its counts go (see [`JobCount`]).
+/// Runs one step of a job, then lets its count go (see [`JobCount`]).
 fn run_counted_step(job: Runnable, cancelled: bool) {
     SET_ASIDE.with(|set_aside| *set_aside.borrow_mut() = Some(Vec::new()));
     task::run_step(job, cancelled);
@@ -446,6 +445,7 @@ impl ThreadPool {
         self.pool.submit(job)
     }
 
+    // ANCHOR: thread_pool_methods
     /// Like [`submit`](ThreadPool::submit), and calls `on_done` with the result, on
     /// the worker thread, as soon as the job returns; like
     /// `future.add_done_callback(fn)`. Not called if the job panics.
@@ -509,6 +509,8 @@ impl ThreadPool {
         }
     }
 
+    // ANCHOR_END: thread_pool_methods
+
     /// How many worker threads are alive now.
     pub fn threads(&self) -> usize {
         self.pool.threads()
@@ -552,6 +554,7 @@ pub struct ThreadPoolStatistics {
     pub running: usize,
 }
 
+// ANCHOR: loop_closed
 static LIVE_LOOPS: AtomicUsize = AtomicUsize::new(0);
 
 /// Called when an event loop is made.
@@ -579,3 +582,4 @@ pub(crate) fn loop_closed() {
         );
     }
 }
+// ANCHOR_END: loop_closed

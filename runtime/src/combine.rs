@@ -240,6 +240,7 @@ where
 }
 // ANCHOR_END: gather_all
 
+// ANCHOR: try_gather_all
 /// Like [`gather_all`], for futures that return `Result`s: `Ok` with every value in
 /// input order, or the first error to happen — and then the other futures are dropped
 /// at once.
@@ -278,6 +279,8 @@ where
         .map(|value| value.expect("every future of try_gather_all completes once"))
         .collect())
 }
+
+// ANCHOR_END: try_gather_all
 
 // ANCHOR: as_completed
 /// The outputs of `futures` in the order they complete; like `asyncio.as_completed`.

@@ -136,6 +136,7 @@ impl Shared {
     }
     // ANCHOR_END: send
 
+    // ANCHOR: blocking_job_guard
     /// True while a blocking job started from this loop is queued or running.
     pub(crate) fn blocking_jobs_running(&self) -> bool {
         self.blocking_jobs.load(Ordering::Acquire) > 0
@@ -146,6 +147,8 @@ impl Shared {
         self.blocking_jobs.fetch_add(1, Ordering::AcqRel);
         BlockingJobGuard(Arc::clone(self))
     }
+
+    // ANCHOR_END: blocking_job_guard
 
     pub(crate) fn inbox_has_work(&self) -> bool {
         self.inbox_has_work.load(Ordering::Acquire)

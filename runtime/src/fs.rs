@@ -202,6 +202,7 @@ impl File {
         &self.path
     }
 
+    // ANCHOR: file_ops
     /// Waits for the operation in flight, then hands out the idle file.
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&mut Buffered>> {
         if let State::Busy(task) = &mut self.state {
@@ -257,6 +258,7 @@ impl File {
         self.state = State::Idle(Some(buffered));
         Poll::Ready(Ok(done))
     }
+    // ANCHOR_END: file_ops
 }
 
 // ANCHOR: file_read

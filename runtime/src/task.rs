@@ -379,6 +379,7 @@ impl<T> Task<T> {
         }
     }
 
+    // ANCHOR: poll_outcome
     pub(crate) fn poll_outcome(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         let inner = self
             .inner
@@ -400,6 +401,7 @@ impl<T> Task<T> {
             Outcome::Cancelled => Err(self.join_error(JoinErrorKind::Cancelled)),
         })
     }
+    // ANCHOR_END: poll_outcome
 }
 
 impl<T> Future for Task<T> {

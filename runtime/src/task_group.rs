@@ -191,6 +191,7 @@ impl<T: 'static> TaskGroup<T> {
     }
     // ANCHOR_END: join_next
 
+    // ANCHOR: join_all
     /// Waits for every child not yet joined, and returns their outputs in spawn order.
     ///
     /// If a child panicked, returns its error (the first in spawn order); otherwise, if
@@ -217,6 +218,8 @@ impl<T: 'static> TaskGroup<T> {
         results.into_iter().collect()
     }
 
+    // ANCHOR_END: join_all
+
     /// How many children have not been joined yet.
     pub fn len(&self) -> usize {
         self.inner.borrow().unjoined
@@ -239,12 +242,15 @@ impl<T: 'static> Default for TaskGroup<T> {
     }
 }
 
+// ANCHOR: group_drop
 impl<T> Drop for TaskGroup<T> {
     fn drop(&mut self) {
         // No child outlives its group.
         self.inner.borrow().cancel_all_but(usize::MAX);
     }
 }
+
+// ANCHOR_END: group_drop
 
 impl<T> std::fmt::Debug for TaskGroup<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
