@@ -5,11 +5,13 @@
 
 runs one workload once, checks its result (exit status 2 and a message on stderr when
 it is wrong) and prints one number: the same figure, in the same unit, as
-`glass-bench worker <runtime> <workload>`. The parameters are those of
+`glass-bench worker <runtime> <workload>` (for `blocking`, two: the figure, then the
+threads alive at the end). The parameters are those of
 bench/src/workload.rs. `--uvloop` runs the same code on uvloop's event loop.
 """
 
 import asyncio
+import os
 import sys
 import time
 
@@ -38,6 +40,9 @@ MPMC_PER_PRODUCER = 500_000
 MPMC_N = MPMC_PRODUCERS * MPMC_PER_PRODUCER
 MPMC_CONSUMERS = 4
 QUEUE_CAPACITY = 1_024
+BLOCKING_TASKS = 100
+BLOCKING_PER_TASK = 200
+BLOCKING_N = BLOCKING_TASKS * BLOCKING_PER_TASK
 IDLE_N = 100_000
 
 MASK64 = (1 << 64) - 1
@@ -67,6 +72,11 @@ def splitmix64(seed):
 def timer_durations_us():
     rng = splitmix64(42)
     return [next(rng) % (TIMERS_MAX_US + 1) for _ in range(TIMERS_N)]
+
+
+def threads_alive():
+    """The threads alive in this process, the main thread included."""
+    return len(os.listdir("/proc/self/task"))
 
 
 def rss_bytes():
@@ -257,6 +267,27 @@ async def queue_mpmc():
     check("queue_mpmc", "items", count, MPMC_N)
     check("queue_mpmc", "sum", total, MPMC_N * (MPMC_N - 1) // 2)
     return elapsed / MPMC_N
+async def blocking():
+    loop = asyncio.get_running_loop()
+
+    async def job(t):
+        total = 0
+        for k in range(BLOCKING_PER_TASK):
+            i = t * BLOCKING_PER_TASK + k
+            # None: the loop's default executor, a ThreadPoolExecutor of
+            # min(32, cpus + 4) threads. The lambda's default argument binds this i.
+            total += await loop.run_in_executor(None, lambda i=i: i)
+        return total
+
+    start = time.perf_counter_ns()
+    tasks = [asyncio.create_task(job(t)) for t in range(BLOCKING_TASKS)]
+    total = 0
+    for task in tasks:
+        total += await task
+    elapsed = time.perf_counter_ns() - start
+    threads = threads_alive()
+    check("blocking", "sum", total, BLOCKING_N * (BLOCKING_N - 1) // 2)
+    return elapsed / 1_000 / BLOCKING_N, threads
 
 
 async def idle_memory():
@@ -293,6 +324,7 @@ WORKLOADS = {
     "lock": lock,
     "queue_spsc": queue_spsc,
     "queue_mpmc": queue_mpmc,
+    "blocking": blocking,
     "idle_memory": idle_memory,
 }
 
@@ -312,10 +344,15 @@ def main(argv):
     if use_uvloop:
         import uvloop
 
-        figure = uvloop.run(workload())
+        report = uvloop.run(workload())
     else:
-        figure = asyncio.run(workload())
-    print(f"{figure:.3f}")
+        report = asyncio.run(workload())
+    # blocking returns (figure, threads at end); the others, the figure alone.
+    if isinstance(report, tuple):
+        figure, threads = report
+        print(f"{figure:.3f} {threads}")
+    else:
+        print(f"{report:.3f}")
 
 
 if __name__ == "__main__":

@@ -179,3 +179,25 @@ fn mantou_prints_its_transcript() {
 fn shutdown_prints_its_transcript() {
     check_example("shutdown", &[]);
 }
+
+#[test]
+fn run_in_executor_prints_its_transcript() {
+    // Three blocking jobs of 1 ms each, and a CPU job (primes below 100 000).
+    check_example("run_in_executor", &[("GLASS_EXAMPLE_UNIT_MS", "1")]);
+}
+
+#[test]
+fn thread_pool_prints_its_transcript() {
+    // Twenty-one jobs of 1 ms on three workers: about 9 ms of real sleeping.
+    check_example("thread_pool", &[("GLASS_EXAMPLE_UNIT_MS", "1")]);
+}
+
+#[test]
+fn files_prints_its_transcript() {
+    check_example("files", &[]);
+}
+
+#[test]
+fn many_loops_prints_its_transcript() {
+    check_example("many_loops", &[]);
+}

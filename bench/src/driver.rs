@@ -1,5 +1,7 @@
 //! The driver: runs every (workload, runtime) pair as a separate worker process, `runs`
 //! times, and prints the medians as a markdown table with the glass / tokio_ct ratio.
+//! A workload that also reports the threads alive at the end (`blocking`) shows both
+//! medians in its cell, `9.6; 342`.
 //!
 //! Within each repetition the runtimes take turns, and the order rotates from one
 //! repetition to the next, so that a noisy moment on the machine does not always land
@@ -13,7 +15,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::workload::Workload;
+use crate::workload::{Report, Workload};
 use crate::RUST_RUNTIMES;
 
 /// The asyncio twin of the workloads, next to this crate's Cargo.toml.
@@ -101,7 +103,7 @@ pub fn main(args: &[String]) {
         die("no runtime left to measure; check --runtimes");
     }
 
-    // results[workload][column] = one figure per repetition.
+    // results[workload][column] = one report per repetition.
     let mut results = vec![vec![Vec::new(); columns.len()]; options.workloads.len()];
     let started = Instant::now();
     for run in 0..options.runs {
@@ -109,15 +111,20 @@ pub fn main(args: &[String]) {
             for k in 0..columns.len() {
                 let ci = (k + run) % columns.len();
                 let column = &columns[ci];
-                let figure = measure(column, workload);
+                let report = measure(column, workload);
+                let threads = match report.threads {
+                    Some(threads) => format!(", {threads} threads at end"),
+                    None => String::new(),
+                };
                 eprintln!(
-                    "run {}/{} {workload:>16} {:>8}: {figure:>12.1} {}",
+                    "run {}/{} {workload:>16} {:>8}: {:>12.1} {}{threads}",
                     run + 1,
                     options.runs,
                     column.name,
+                    report.figure,
                     workload.unit()
                 );
-                results[wi][ci].push(figure);
+                results[wi][ci].push(report);
             }
         }
     }
@@ -246,8 +253,8 @@ fn python_runs(args: &[&str]) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Runs one worker process and returns the number it printed, or stops everything.
-fn measure(column: &Column, workload: Workload) -> f64 {
+/// Runs one worker process and returns what it printed, or stops everything.
+fn measure(column: &Column, workload: Workload) -> Report {
     let what = format!("{} {workload}", column.name);
     let mut child = column
         .command(workload)
@@ -286,13 +293,34 @@ fn measure(column: &Column, workload: Workload) -> f64 {
             "{what}: worker FAILED ({status})\n--- its stderr ---\n{err}--- its stdout ---\n{out}"
         ));
     }
-    match out.trim().parse::<f64>() {
-        Ok(figure) if figure.is_finite() && figure >= 0.0 => figure,
-        _ => die(format_args!(
-            "{what}: worker printed {:?} instead of one number\n{err}",
+    parse_report(workload, &out).unwrap_or_else(|| {
+        let expected = if workload.reports_threads() {
+            "a figure and a thread count"
+        } else {
+            "one number"
+        };
+        die(format_args!(
+            "{what}: worker printed {:?} instead of {expected}\n{err}",
             out.trim()
-        )),
-    }
+        ))
+    })
+}
+
+/// Reads a worker's output: `FIGURE`, or `FIGURE THREADS` for a workload that
+/// [reports threads](Workload::reports_threads). Anything else is `None`.
+fn parse_report(workload: Workload, out: &str) -> Option<Report> {
+    let mut words = out.split_whitespace();
+    let figure = words
+        .next()?
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite() && *f >= 0.0)?;
+    let threads = if workload.reports_threads() {
+        Some(words.next()?.parse::<u64>().ok()?)
+    } else {
+        None
+    };
+    words.next().is_none().then_some(Report { figure, threads })
 }
 
 fn reader(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {
@@ -340,7 +368,16 @@ fn format_figure(value: f64) -> String {
     }
 }
 
-fn print_table(options: &Options, columns: &[Column], results: &[Vec<Vec<f64>>]) {
+/// The median of the thread counts, rounded down to a whole thread.
+fn median_threads(reports: &[Report]) -> Option<u64> {
+    let counts: Vec<f64> = reports
+        .iter()
+        .map(|r| r.threads.map(|t| t as f64))
+        .collect::<Option<_>>()?;
+    Some(median(&counts) as u64)
+}
+
+fn print_table(options: &Options, columns: &[Column], results: &[Vec<Vec<Report>>]) {
     let glass = columns.iter().position(|c| c.name == "glass");
     let tokio = columns.iter().position(|c| c.name == "tokio_ct");
 
@@ -362,19 +399,45 @@ fn print_table(options: &Options, columns: &[Column], results: &[Vec<Vec<f64>>])
     println!("{rule}");
 
     for (wi, workload) in options.workloads.iter().enumerate() {
-        let medians: Vec<f64> = results[wi].iter().map(|runs| median(runs)).collect();
-        let mut row = format!("| {workload} | {} |", workload.unit());
-        for &m in &medians {
-            row += &format!(" {} |", format_figure(m));
+        let medians: Vec<f64> = results[wi]
+            .iter()
+            .map(|runs| median(&runs.iter().map(|r| r.figure).collect::<Vec<_>>()))
+            .collect();
+        let unit = if workload.reports_threads() {
+            format!("{}; threads at end", workload.unit())
+        } else {
+            workload.unit().to_owned()
+        };
+        let mut row = format!("| {workload} | {unit} |");
+        for (ci, &m) in medians.iter().enumerate() {
+            match median_threads(&results[wi][ci]) {
+                Some(threads) => row += &format!(" {}; {threads} |", format_figure(m)),
+                None => row += &format!(" {} |", format_figure(m)),
+            }
         }
         let target = workload.target();
+        let mut goal = format!("≤ {target:.1}");
+        if let Some(max) = workload.max_threads() {
+            goal += &format!(", ≤ {max} threads");
+        }
         match (glass, tokio) {
             (Some(g), Some(t)) if medians[t] > 0.0 => {
                 let ratio = medians[g] / medians[t];
-                let verdict = if ratio <= target { "met" } else { "MISSED" };
-                row += &format!(" {ratio:.2} | ≤ {target:.1} ({verdict}) |");
+                // The thread cap is a cap: glass's largest count over the runs, not
+                // its median, must stay under it.
+                let most_threads = results[wi][g].iter().filter_map(|r| r.threads).max();
+                let threads_ok = match (workload.max_threads(), most_threads) {
+                    (Some(max), Some(most)) => most <= max,
+                    _ => true,
+                };
+                let verdict = if ratio <= target && threads_ok {
+                    "met"
+                } else {
+                    "MISSED"
+                };
+                row += &format!(" {ratio:.2} | {goal} ({verdict}) |");
             }
-            _ => row += &format!(" – | ≤ {target:.1} |"),
+            _ => row += &format!(" – | {goal} |"),
         }
         println!("{row}");
     }
@@ -388,6 +451,35 @@ mod tests {
     fn median_of_odd_and_even_counts() {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+
+    #[test]
+    fn worker_output_is_one_number_or_a_figure_and_threads() {
+        let report = |figure, threads| Some(Report { figure, threads });
+        assert_eq!(
+            parse_report(Workload::Spawn, "468.125\n"),
+            report(468.125, None)
+        );
+        assert_eq!(parse_report(Workload::Spawn, "468.1 7"), None);
+        assert_eq!(
+            parse_report(Workload::Blocking, "9.600 342\n"),
+            report(9.6, Some(342))
+        );
+        assert_eq!(parse_report(Workload::Blocking, "9.6"), None);
+        assert_eq!(parse_report(Workload::Blocking, "9.6 3.5"), None);
+        assert_eq!(parse_report(Workload::Blocking, "9.6 7 8"), None);
+        assert_eq!(parse_report(Workload::Spawn, "-1"), None);
+    }
+
+    #[test]
+    fn median_threads_rounds_down_and_needs_every_count() {
+        let r = |threads| Report {
+            figure: 1.0,
+            threads,
+        };
+        assert_eq!(median_threads(&[r(Some(7)), r(Some(9))]), Some(8));
+        assert_eq!(median_threads(&[r(Some(7)), r(Some(8))]), Some(7));
+        assert_eq!(median_threads(&[r(None)]), None);
     }
 
     #[test]

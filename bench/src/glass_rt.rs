@@ -8,21 +8,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::workload::{self as w, Workload};
+use crate::workload::{self as w, Report, Workload};
 
 /// Runs `workload` once on a fresh event loop and returns its figure.
-pub fn run(workload: Workload) -> f64 {
+pub fn run(workload: Workload) -> Report {
     glass::run(async move {
         match workload {
-            Workload::Spawn => spawn().await,
-            Workload::Yield => yield_switch().await,
-            Workload::Timers => timers().await,
-            Workload::TimeoutCancel => timeout_cancel().await,
-            Workload::TimerArmCancel => timer_arm_cancel().await,
-            Workload::Lock => lock().await,
-            Workload::QueueSpsc => queue_spsc().await,
-            Workload::QueueMpmc => queue_mpmc().await,
-            Workload::IdleMemory => idle_memory().await,
+            Workload::Spawn => spawn().await.into(),
+            Workload::Yield => yield_switch().await.into(),
+            Workload::Timers => timers().await.into(),
+            Workload::TimeoutCancel => timeout_cancel().await.into(),
+            Workload::TimerArmCancel => timer_arm_cancel().await.into(),
+            Workload::Lock => lock().await.into(),
+            Workload::QueueSpsc => queue_spsc().await.into(),
+            Workload::QueueMpmc => queue_mpmc().await.into(),
+            Workload::Blocking => blocking().await,
+            Workload::IdleMemory => idle_memory().await.into(),
         }
     })
 }
@@ -246,6 +247,33 @@ async fn queue_mpmc() -> f64 {
 
 /// How many idle_memory tasks have started (and are now parked for good).
 static IDLE_STARTED: AtomicU64 = AtomicU64::new(0);
+
+async fn blocking() -> Report {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..w::BLOCKING_TASKS)
+        .map(|t| {
+            glass::spawn(async move {
+                let mut sum = 0;
+                for k in 0..w::BLOCKING_PER_TASK {
+                    let i = t * w::BLOCKING_PER_TASK + k;
+                    sum += glass::run_in_executor(move || i).await;
+                }
+                sum
+            })
+        })
+        .collect();
+    let mut sum = 0;
+    for task in tasks {
+        sum += task.await;
+    }
+    let elapsed = start.elapsed();
+    let threads = w::threads_alive();
+    w::check(Workload::Blocking, "sum", sum, w::sum_below(w::BLOCKING_N));
+    Report {
+        figure: w::us_per(elapsed, w::BLOCKING_N),
+        threads: Some(threads),
+    }
+}
 
 async fn idle_memory() -> f64 {
     let before = w::rss_bytes();

@@ -9,7 +9,8 @@
 //!
 //! The driver (`driver.rs`) re-executes this binary once per (repetition, workload,
 //! runtime), so that no runtime inherits another's heap, threads or warm caches; a
-//! worker runs one workload once, checks its result, and prints one number. See
+//! worker runs one workload once, checks its result, and prints one number (two for
+//! `blocking`: the figure, then the threads alive at the end). See
 //! README.md for what each workload measures and how to read the table.
 
 mod driver;
@@ -31,7 +32,8 @@ fn main() {
 /// The Rust runtimes a worker can run, by the names the table uses.
 pub const RUST_RUNTIMES: [&str; 3] = ["glass", "tokio_ct", "smol"];
 
-/// `glass-bench worker RUNTIME WORKLOAD`: run one workload once, print its figure.
+/// `glass-bench worker RUNTIME WORKLOAD`: run one workload once, print its figure (and,
+/// for `blocking`, the threads alive at the end after a space).
 fn worker(args: &[String]) {
     let [runtime, workload] = args else {
         eprintln!("usage: glass-bench worker <glass|tokio_ct|smol> <workload>");
@@ -46,7 +48,7 @@ fn worker(args: &[String]) {
         eprintln!("glass-bench worker: GLASS_PAUSED_CLOCK is set; unset it to measure");
         std::process::exit(64);
     }
-    let figure = match runtime.as_str() {
+    let report = match runtime.as_str() {
         "glass" => glass_rt::run(workload),
         "tokio_ct" => tokio_rt::run(workload),
         "smol" => smol_rt::run(workload),
@@ -55,5 +57,8 @@ fn worker(args: &[String]) {
             std::process::exit(64);
         }
     };
-    println!("{figure:.3}");
+    match report.threads {
+        None => println!("{:.3}", report.figure),
+        Some(threads) => println!("{:.3} {threads}", report.figure),
+    }
 }

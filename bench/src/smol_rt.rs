@@ -13,22 +13,23 @@ use async_executor::LocalExecutor;
 use async_io::Timer;
 use futures_lite::future::{yield_now, FutureExt};
 
-use crate::workload::{self as w, Workload};
+use crate::workload::{self as w, Report, Workload};
 
 /// Runs `workload` once on a fresh executor and returns its figure.
-pub fn run(workload: Workload) -> f64 {
+pub fn run(workload: Workload) -> Report {
     let ex = LocalExecutor::new();
     async_io::block_on(ex.run(async {
         match workload {
-            Workload::Spawn => spawn(&ex).await,
-            Workload::Yield => yield_switch(&ex).await,
-            Workload::Timers => timers(&ex).await,
-            Workload::TimeoutCancel => timeout_cancel(&ex).await,
-            Workload::TimerArmCancel => timer_arm_cancel(&ex).await,
-            Workload::Lock => lock(&ex).await,
-            Workload::QueueSpsc => queue_spsc(&ex).await,
-            Workload::QueueMpmc => queue_mpmc(&ex).await,
-            Workload::IdleMemory => idle_memory(&ex).await,
+            Workload::Spawn => spawn(&ex).await.into(),
+            Workload::Yield => yield_switch(&ex).await.into(),
+            Workload::Timers => timers(&ex).await.into(),
+            Workload::TimeoutCancel => timeout_cancel(&ex).await.into(),
+            Workload::TimerArmCancel => timer_arm_cancel(&ex).await.into(),
+            Workload::Lock => lock(&ex).await.into(),
+            Workload::QueueSpsc => queue_spsc(&ex).await.into(),
+            Workload::QueueMpmc => queue_mpmc(&ex).await.into(),
+            Workload::Blocking => blocking(&ex).await,
+            Workload::IdleMemory => idle_memory(&ex).await.into(),
         }
     }))
 }
@@ -264,6 +265,33 @@ async fn queue_mpmc(ex: &LocalExecutor<'_>) -> f64 {
 
 /// How many idle_memory tasks have started (and are now parked for good).
 static IDLE_STARTED: AtomicU64 = AtomicU64::new(0);
+
+async fn blocking(ex: &LocalExecutor<'_>) -> Report {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..w::BLOCKING_TASKS)
+        .map(|t| {
+            ex.spawn(async move {
+                let mut sum = 0;
+                for k in 0..w::BLOCKING_PER_TASK {
+                    let i = t * w::BLOCKING_PER_TASK + k;
+                    sum += blocking::unblock(move || i).await;
+                }
+                sum
+            })
+        })
+        .collect();
+    let mut sum = 0;
+    for task in tasks {
+        sum += task.await;
+    }
+    let elapsed = start.elapsed();
+    let threads = w::threads_alive();
+    w::check(Workload::Blocking, "sum", sum, w::sum_below(w::BLOCKING_N));
+    Report {
+        figure: w::us_per(elapsed, w::BLOCKING_N),
+        threads: Some(threads),
+    }
+}
 
 async fn idle_memory(ex: &LocalExecutor<'_>) -> f64 {
     let before = w::rss_bytes();

@@ -1,6 +1,6 @@
 //! The workloads: their names, parameters, units and targets, and the small pieces every
 //! runtime's version of them shares (the SplitMix64 durations, `poll_once`, reading RSS,
-//! failing loudly).
+//! counting threads, failing loudly).
 //!
 //! Every runtime module (`glass_rt`, `tokio_rt`, `smol_rt`) and `asyncio_bench.py` writes
 //! each workload out in full with its own runtime's ordinary API, so that a reader can put
@@ -12,6 +12,10 @@
 //! 3. add one `async fn` per runtime module and its arm in that module's `run` (the
 //!    compiler points at every `match` that misses it);
 //! 4. add the same workload to `asyncio_bench.py`.
+//!
+//! A worker prints one number, the figure; a workload for which
+//! [`Workload::reports_threads`] is true prints a second one, the threads alive in the
+//! process at the end (`blocking`). [`Report`] carries both.
 
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -38,13 +42,15 @@ pub enum Workload {
     QueueSpsc,
     /// 4 producers, 4 consumers, n items through one bounded queue.
     QueueMpmc,
+    /// 100 tasks each offload 200 trivial closures to a thread pool, one after another.
+    Blocking,
     /// n tasks that wait forever; bytes of RSS per task.
     IdleMemory,
 }
 
 impl Workload {
     /// Every workload, in the order the table prints them.
-    pub const ALL: [Workload; 9] = [
+    pub const ALL: [Workload; 10] = [
         Workload::Spawn,
         Workload::Yield,
         Workload::Timers,
@@ -53,6 +59,7 @@ impl Workload {
         Workload::Lock,
         Workload::QueueSpsc,
         Workload::QueueMpmc,
+        Workload::Blocking,
         Workload::IdleMemory,
     ];
 
@@ -67,11 +74,12 @@ impl Workload {
             Workload::Lock => "lock",
             Workload::QueueSpsc => "queue_spsc",
             Workload::QueueMpmc => "queue_mpmc",
+            Workload::Blocking => "blocking",
             Workload::IdleMemory => "idle_memory",
         }
     }
 
-    /// The unit of the number a worker prints.
+    /// The unit of the (first) number a worker prints.
     pub fn unit(self) -> &'static str {
         match self {
             Workload::Spawn => "ns/task",
@@ -82,6 +90,7 @@ impl Workload {
             Workload::Lock => "ns/lock",
             Workload::QueueSpsc => "ns/item",
             Workload::QueueMpmc => "ns/item",
+            Workload::Blocking => "µs/offload",
             Workload::IdleMemory => "B/task",
         }
     }
@@ -97,7 +106,21 @@ impl Workload {
             Workload::Lock => 1.0,
             Workload::QueueSpsc => 1.0,
             Workload::QueueMpmc => 1.0,
+            Workload::Blocking => 1.0,
             Workload::IdleMemory => 0.6,
+        }
+    }
+
+    /// Whether the worker also prints the threads alive at the end, after the figure.
+    pub fn reports_threads(self) -> bool {
+        self.max_threads().is_some()
+    }
+
+    /// The most threads glass may leave alive at the end, part of the target.
+    pub fn max_threads(self) -> Option<u64> {
+        match self {
+            Workload::Blocking => Some(BLOCKING_MAX_THREADS),
+            _ => None,
         }
     }
 
@@ -157,6 +180,17 @@ pub const MPMC_N: u64 = MPMC_PRODUCERS * MPMC_PER_PRODUCER;
 pub const MPMC_CONSUMERS: u64 = 4;
 /// queue_spsc, queue_mpmc: the queue's bound (items it holds before `put` waits).
 pub const QUEUE_CAPACITY: usize = 1_024;
+/// blocking: tasks, each offloading its closures one after another (so this many
+/// offloads are in flight at once).
+pub const BLOCKING_TASKS: u64 = 100;
+/// blocking: closures each task offloads, in turn.
+pub const BLOCKING_PER_TASK: u64 = 200;
+/// blocking: offloads in all.
+pub const BLOCKING_N: u64 = BLOCKING_TASKS * BLOCKING_PER_TASK;
+/// blocking: the most threads glass may leave alive at the end, counting every entry
+/// of /proc/self/task (the main thread too). glass's shared pool stops at
+/// `glass::blocking::DEFAULT_MAX_THREADS` (32), well under it.
+pub const BLOCKING_MAX_THREADS: u64 = 64;
 /// idle_memory: tasks left waiting.
 pub const IDLE_N: u64 = 100_000;
 
@@ -203,9 +237,39 @@ pub async fn poll_once<F: Future>(mut future: Pin<&mut F>) -> bool {
     poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx).is_pending())).await
 }
 
+/// What a worker measured: the figure and, for workloads that
+/// [report threads](Workload::reports_threads), the threads alive at the end.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Report {
+    pub figure: f64,
+    pub threads: Option<u64>,
+}
+
+impl From<f64> for Report {
+    fn from(figure: f64) -> Report {
+        Report {
+            figure,
+            threads: None,
+        }
+    }
+}
+
 /// Nanoseconds per operation.
 pub fn ns_per(elapsed: Duration, ops: u64) -> f64 {
     elapsed.as_nanos() as f64 / ops as f64
+}
+
+/// Microseconds per operation.
+pub fn us_per(elapsed: Duration, ops: u64) -> f64 {
+    elapsed.as_nanos() as f64 / 1_000.0 / ops as f64
+}
+
+/// The threads alive in this process right now, the main thread included: the entries
+/// of /proc/self/task.
+pub fn threads_alive() -> u64 {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap_or_else(|e| fail(format_args!("cannot read /proc/self/task: {e}")))
+        .count() as u64
 }
 
 /// The resident set size of this process, in bytes (`VmRSS` in /proc/self/status).

@@ -61,6 +61,28 @@ impl<F: Future> MaybeDone<F> {
     }
 }
 
+impl<T, E, F: Future<Output = Result<T, E>>> MaybeDone<F> {
+    /// Takes the error of a future that is done and failed; `None` otherwise.
+    #[doc(hidden)]
+    pub fn take_err(mut self: Pin<&mut Self>) -> Option<E> {
+        if !matches!(&*self, MaybeDone::Done { output: Err(_) }) {
+            return None;
+        }
+        match self.as_mut().project_replace(MaybeDone::Taken) {
+            MaybeDoneReplace::Done { output: Err(error) } => Some(error),
+            _ => unreachable!("just checked: done with an error"),
+        }
+    }
+
+    /// Takes the value of a future that is done and succeeded.
+    #[doc(hidden)]
+    pub fn take_ok(self: Pin<&mut Self>) -> T {
+        match self.take_output() {
+            Ok(value) => value,
+            Err(_) => unreachable!("try_gather! returns the first error before taking values"),
+        }
+    }
+}
 // ANCHOR_END: maybe_done
 
 // ANCHOR: gather_macro
@@ -118,6 +140,61 @@ macro_rules! __gather_pin {
 }
 // ANCHOR_END: gather_macro
 
+// ANCHOR: try_gather_macro
+/// Like [`gather!`](crate::gather), for futures that return `Result`s with the same
+/// error type: evaluates to `Ok((A, B, …))` when all succeed, or to the first `Err` —
+/// and then the other futures are dropped (cancelled) at once. Like tokio's
+/// `try_join!`; asyncio's `gather` raises the first exception the same way (but leaves
+/// the other awaitables running).
+///
+/// # Examples
+///
+/// ```
+/// glass::run(async {
+///     let ok: Result<(i32, &str), String> = glass::try_gather!(async { Ok(1) }, async { Ok("two") });
+///     assert_eq!(ok, Ok((1, "two")));
+///     let failed: Result<(i32, i32), String> =
+///         glass::try_gather!(async { Ok(1) }, async { Err("no".to_string()) });
+///     assert_eq!(failed, Err("no".to_string()));
+/// });
+/// ```
+#[macro_export]
+macro_rules! try_gather {
+    ($($future:expr),+ $(,)?) => {
+        $crate::__try_gather_pin!([] $($future,)+)
+    };
+}
+
+/// `try_gather!`'s steps; see `__gather_pin!`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __try_gather_pin {
+    ([$($pinned:ident)*] $head:expr, $($tail:expr,)*) => {{
+        let mut future = ::core::pin::pin!($crate::combine::MaybeDone::new($head));
+        $crate::__try_gather_pin!([$($pinned)* future] $($tail,)*)
+    }};
+    ([$($pinned:ident)*]) => {
+        ::core::future::poll_fn(|cx| {
+            let mut all_done = true;
+            $(
+                if $pinned.as_mut().poll_done(cx).is_ready() {
+                    if let ::core::option::Option::Some(error) = $pinned.as_mut().take_err() {
+                        return ::core::task::Poll::Ready(::core::result::Result::Err(error));
+                    }
+                } else {
+                    all_done = false;
+                }
+            )*
+            if !all_done {
+                return ::core::task::Poll::Pending;
+            }
+            ::core::task::Poll::Ready(::core::result::Result::Ok(($( $pinned.as_mut().take_ok(), )*)))
+        })
+        .await
+    };
+}
+// ANCHOR_END: try_gather_macro
+
 // ANCHOR: gather_all
 /// Runs every future of `futures` concurrently inside the current task, and returns
 /// their outputs in input order; like `asyncio.gather(*futures)`.
@@ -162,3 +239,110 @@ where
         .collect()
 }
 // ANCHOR_END: gather_all
+
+// ANCHOR: try_gather_all
+/// Like [`gather_all`], for futures that return `Result`s: `Ok` with every value in
+/// input order, or the first error to happen — and then the other futures are dropped
+/// at once.
+///
+/// # Examples
+///
+/// ```
+/// glass::run(async {
+///     let all = glass::try_gather_all((1..=3).map(|n| async move { Ok::<_, String>(n) })).await;
+///     assert_eq!(all, Ok(vec![1, 2, 3]));
+///     let failed = glass::try_gather_all((1..=3).map(|n| async move {
+///         if n == 2 { Err(format!("{n} failed")) } else { Ok(n) }
+///     }))
+///     .await;
+///     assert_eq!(failed, Err("2 failed".to_string()));
+/// });
+/// ```
+pub async fn try_gather_all<I, T, E>(futures: I) -> Result<Vec<T>, E>
+where
+    I: IntoIterator,
+    I::Item: Future<Output = Result<T, E>>,
+{
+    let mut running: FuturesUnordered<_> = futures
+        .into_iter()
+        .enumerate()
+        .map(|(index, future)| async move { (index, future.await) })
+        .collect();
+    let mut values: Vec<Option<T>> = std::iter::repeat_with(|| None)
+        .take(running.len())
+        .collect();
+    while let Some((index, result)) = running.next().await {
+        values[index] = Some(result?); // the first error returns, dropping the rest
+    }
+    Ok(values
+        .into_iter()
+        .map(|value| value.expect("every future of try_gather_all completes once"))
+        .collect())
+}
+
+// ANCHOR_END: try_gather_all
+
+// ANCHOR: as_completed
+/// The outputs of `futures` in the order they complete; like `asyncio.as_completed`.
+///
+/// The futures run concurrently inside the task that polls the stream. Use it with
+/// `futures::StreamExt::next` (re-exported as `glass::stream::StreamExt`).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use glass::stream::StreamExt;
+///
+/// glass::EventLoop::builder().paused_clock(true).build().run_until_complete(async {
+///     let mut done = glass::as_completed([3, 1, 2].map(|secs| async move {
+///         glass::sleep(Duration::from_secs(secs)).await;
+///         secs
+///     }));
+///     let mut order = Vec::new();
+///     while let Some(secs) = done.next().await {
+///         order.push(secs);
+///     }
+///     assert_eq!(order, [1, 2, 3]);
+/// });
+/// ```
+pub fn as_completed<I>(futures: I) -> AsCompleted<I::Item>
+where
+    I: IntoIterator,
+    I::Item: Future,
+{
+    AsCompleted {
+        running: futures.into_iter().collect(),
+    }
+}
+
+/// The stream returned by [`as_completed`].
+#[must_use = "streams do nothing unless polled"]
+pub struct AsCompleted<F> {
+    running: FuturesUnordered<F>,
+}
+
+impl<F: Future> futures::Stream for AsCompleted<F> {
+    type Item = F::Output;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
+        self.running.poll_next_unpin(cx)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.running.len(), Some(self.running.len()))
+    }
+}
+
+impl<F> AsCompleted<F> {
+    /// How many futures have not completed yet.
+    pub fn len(&self) -> usize {
+        self.running.len()
+    }
+
+    /// True when every future has completed.
+    pub fn is_empty(&self) -> bool {
+        self.running.is_empty()
+    }
+}
+// ANCHOR_END: as_completed

@@ -35,7 +35,7 @@ use std::time::Duration;
 use crate::budget;
 use crate::executor::{Executor, RemoteWork, Shared, Work};
 use crate::reactor::Reactor;
-use crate::task::{self, panic_message, Task};
+use crate::task::{self, panic_message, Home, Task};
 use crate::time::{Clock, TimerAction, TimerQueue};
 
 // ANCHOR: batch
@@ -214,6 +214,7 @@ impl Builder {
             clock: Clock::new(paused),
             reactor: RefCell::new(Reactor::new()),
         };
+        crate::blocking::loop_started();
         EventLoop {
             core: Rc::new(core),
         }
@@ -305,6 +306,7 @@ impl Drop for EventLoop {
         // Timer callbacks that never ran are dropped, as asyncio drops them.
         let leftovers = self.core.timers.borrow_mut().clear();
         drop(leftovers);
+        crate::blocking::loop_closed();
     }
 }
 
@@ -360,6 +362,14 @@ impl Core {
             let next_deadline = self.timers.borrow_mut().next_deadline();
             match next_deadline {
                 None => None, // nothing scheduled: sleep until I/O or another thread
+                // A blocking job may still finish "before" the next timer: on the
+                // paused clock, wait for it (it wakes us) instead of jumping.
+                Some(_) if self.clock.is_paused() && self.shared.blocking_jobs_running() => None,
+                // A job may have finished just now, its wake-up already in the inbox:
+                // look again before letting time jump.
+                Some(_) if self.clock.is_paused() && self.executor.has_ready_work() => {
+                    Some(Duration::ZERO)
+                }
                 Some(deadline) if self.clock.is_paused() => {
                     // Every task waits: on the paused clock, time jumps to the next
                     // timer, which fires right after this look, in the same turn.
@@ -489,7 +499,8 @@ impl Handle {
     {
         let spawned_at = Location::caller();
         let id = self.shared.next_task_id();
-        let (runnable, task) = task::new_send_task(&self.shared, id, None, spawned_at, future);
+        let home = Home::Loop(Arc::clone(&self.shared));
+        let (runnable, task) = task::new_send_task(home, id, None, spawned_at, future);
         // The schedule function sends it to the loop's inbox (or, on the loop's own
         // thread, straight into the ready queue).
         runnable.schedule();

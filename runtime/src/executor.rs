@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
@@ -29,7 +29,7 @@ use slab::Slab;
 
 use crate::budget;
 use crate::event_loop;
-use crate::task::{self, Task, TaskHeader, TaskId, NO_SLOT};
+use crate::task::{self, Home, Task, TaskHeader, TaskId, NO_SLOT};
 
 /// A task's ticket to be polled once, as async-task hands it out.
 pub(crate) type Runnable = async_task::Runnable<TaskHeader>;
@@ -75,6 +75,9 @@ pub(crate) struct Shared {
     /// Lets the loop skip the lock on every turn when the inbox is empty.
     inbox_has_work: AtomicBool,
     next_task_id: AtomicU64,
+    /// Blocking jobs started from this loop and not yet finished: the paused clock does
+    /// not jump while one runs (its result may come back "before" the next timer).
+    blocking_jobs: AtomicUsize,
 }
 
 struct Inbox {
@@ -97,6 +100,7 @@ impl Shared {
             }),
             inbox_has_work: AtomicBool::new(false),
             next_task_id: AtomicU64::new(1),
+            blocking_jobs: AtomicUsize::new(0),
         })
     }
 
@@ -131,6 +135,20 @@ impl Shared {
         Ok(())
     }
     // ANCHOR_END: send
+
+    // ANCHOR: blocking_job_guard
+    /// True while a blocking job started from this loop is queued or running.
+    pub(crate) fn blocking_jobs_running(&self) -> bool {
+        self.blocking_jobs.load(Ordering::Acquire) > 0
+    }
+
+    /// Counts a blocking job until the returned guard is dropped (when the job ends).
+    pub(crate) fn track_blocking_job(self: &Arc<Self>) -> BlockingJobGuard {
+        self.blocking_jobs.fetch_add(1, Ordering::AcqRel);
+        BlockingJobGuard(Arc::clone(self))
+    }
+
+    // ANCHOR_END: blocking_job_guard
 
     pub(crate) fn inbox_has_work(&self) -> bool {
         self.inbox_has_work.load(Ordering::Acquire)
@@ -168,11 +186,31 @@ impl Shared {
     }
 }
 
+/// Keeps a loop's count of running blocking jobs; see [`Shared::track_blocking_job`].
+pub(crate) struct BlockingJobGuard(Arc<Shared>);
+
+impl Drop for BlockingJobGuard {
+    fn drop(&mut self) {
+        if self.0.blocking_jobs.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // A paused-clock loop may be asleep waiting for this very moment (nobody
+            // need await the job): wake it, so that its clock can move again.
+            let _ = self.0.poller.notify();
+        }
+    }
+}
+
 // ANCHOR: schedule
 /// async-task calls this when a task is woken: it must put the `Runnable` somewhere
 /// the task's loop will find it. It runs on whatever thread called `wake()`.
 pub(crate) fn schedule(runnable: Runnable) {
-    let shared = &runnable.metadata().shared;
+    let shared = match &runnable.metadata().home {
+        Home::Loop(shared) => shared,
+        Home::Pool(pool) => {
+            // A blocking job: queue it for the pool's threads.
+            let pool = Arc::clone(pool);
+            return pool.push(runnable);
+        }
+    };
     if event_loop::is_current(shared) {
         // The common case: a task woken by its own loop (a timer, a lock, another task).
         event_loop::with_current(|core| core.executor.push(Work::Task(runnable)));

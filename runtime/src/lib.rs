@@ -39,18 +39,22 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod blocking;
 mod budget;
 #[doc(hidden)]
 pub mod combine;
 mod event_loop;
 mod executor;
+pub mod fs;
 mod reactor;
 pub mod sync;
 pub mod task;
+mod task_group;
 pub mod time;
 mod waker;
 
-pub use combine::gather_all;
+pub use blocking::{run_in_executor, ThreadPool};
+pub use combine::{as_completed, gather_all, try_gather_all, AsCompleted};
 pub use event_loop::{call_soon, run, Builder as EventLoopBuilder, EventLoop, Handle};
 pub use sync::{
     Barrier, BarrierWaitResult, Condition, Event, GetError, LifoQueue, Lock, LockGuard,
@@ -58,5 +62,19 @@ pub use sync::{
     SemaphorePermit,
 };
 pub use task::{create_task, spawn, yield_now, JoinError, Task, TaskId};
+pub use task_group::{ChildHandle, TaskGroup};
 pub use time::{call_later, sleep, wait_for, MissedTickBehavior, TimeoutError, TimerHandle};
 pub use waker::block_on;
+
+/// Asynchronous I/O traits and helpers: `futures::io`'s, re-exported.
+pub mod io {
+    pub use futures::io::{
+        copy, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt,
+        AsyncWrite, AsyncWriteExt, BufReader, BufWriter,
+    };
+}
+
+/// Streams, for [`as_completed`]: `futures`' `Stream` and `StreamExt`.
+pub mod stream {
+    pub use futures::stream::{Stream, StreamExt};
+}

@@ -32,6 +32,7 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
+use crate::blocking::PoolShared;
 use crate::event_loop;
 use crate::executor::{self, Shared};
 
@@ -59,12 +60,20 @@ pub(crate) struct TaskHeader {
     pub(crate) id: TaskId,
     pub(crate) name: Option<Arc<str>>,
     pub(crate) spawned_at: &'static Location<'static>,
-    /// The loop that runs the task: where a wake-up must be delivered.
-    pub(crate) shared: Arc<Shared>,
+    /// Who runs the task: where a wake-up must be delivered.
+    pub(crate) home: Home,
     /// Set by [`Task::cancel`]; the loop looks at it before every poll.
     pub(crate) cancel_requested: AtomicBool,
     /// The task's entry in the loop's list of live tasks, once it has one.
     pub(crate) slot: AtomicUsize,
+}
+
+/// Who runs a task.
+pub(crate) enum Home {
+    /// An event loop polls it, each time it is woken.
+    Loop(Arc<Shared>),
+    /// A thread of a blocking pool runs it once: `run_in_executor` and `ThreadPool` jobs.
+    Pool(Arc<PoolShared>),
 }
 // ANCHOR_END: header
 
@@ -165,7 +174,7 @@ impl<F: Future> Future for TaskFuture<F> {
 
 /// The header and the wrapped future of a new task.
 fn task_parts<F: Future>(
-    shared: &Arc<Shared>,
+    home: Home,
     id: TaskId,
     name: Option<Arc<str>>,
     spawned_at: &'static Location<'static>,
@@ -175,7 +184,7 @@ fn task_parts<F: Future>(
         id,
         name: name.clone(),
         spawned_at,
-        shared: Arc::clone(shared),
+        home,
         cancel_requested: AtomicBool::new(false),
         slot: AtomicUsize::new(NO_SLOT),
     };
@@ -201,7 +210,8 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let (header, wrapped) = task_parts(shared, id, name, spawned_at, future);
+    let home = Home::Loop(Arc::clone(shared));
+    let (header, wrapped) = task_parts(home, id, name, spawned_at, future);
     let (runnable, task) = async_task::Builder::new()
         .metadata(header)
         .spawn_local(move |_| wrapped, executor::schedule);
@@ -209,10 +219,11 @@ where
 }
 // ANCHOR_END: new_local_task
 
-/// Makes the async-task task for a `Send` future, which may be made on any thread
-/// (for [`Handle::spawn`](crate::Handle::spawn)).
+/// Makes the async-task task for a `Send` future, which may be made on any thread and
+/// run by a loop (for [`Handle::spawn`](crate::Handle::spawn)) or by a pool's thread
+/// (for `run_in_executor`).
 pub(crate) fn new_send_task<F>(
-    shared: &Arc<Shared>,
+    home: Home,
     id: TaskId,
     name: Option<Arc<str>>,
     spawned_at: &'static Location<'static>,
@@ -222,7 +233,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let (header, wrapped) = task_parts(shared, id, name, spawned_at, future);
+    let (header, wrapped) = task_parts(home, id, name, spawned_at, future);
     let (runnable, task) = async_task::Builder::new()
         .metadata(header)
         .spawn(move |_| wrapped, executor::schedule);
@@ -309,17 +320,27 @@ impl<T> Task<T> {
     ///
     /// May be called from any thread.
     pub fn cancel(&self) {
+        if self.is_finished() {
+            return; // its result stands
+        }
         let header = self.header();
         // SeqCst pairs with the loop's registration of the task (see
         // `Executor::run_task`): either the loop sees the flag on its next poll, or we
         // see the slot and wake the task — never neither.
         header.cancel_requested.store(true, Ordering::SeqCst);
-        let slot = header.slot.load(Ordering::SeqCst);
-        if slot != NO_SLOT {
-            header.shared.wake_live_task(slot, header.id);
+        match &header.home {
+            Home::Loop(shared) => {
+                let slot = header.slot.load(Ordering::SeqCst);
+                if slot != NO_SLOT {
+                    shared.wake_live_task(slot, header.id);
+                }
+                // No slot yet: the task has never run, so it is waiting in a ready
+                // queue and will see the flag before its first poll.
+            }
+            // A queued job sees the flag and is never run. A running one cannot be
+            // stopped: it runs to the end, and its result is dropped (`poll_outcome`).
+            Home::Pool(_) => {}
         }
-        // No slot yet: the task has never run, so it is waiting in a ready queue and
-        // will see the flag before its first poll.
     }
     // ANCHOR_END: cancel
 
@@ -358,7 +379,8 @@ impl<T> Task<T> {
         }
     }
 
-    fn poll_outcome(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+    // ANCHOR: poll_outcome
+    pub(crate) fn poll_outcome(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         let inner = self
             .inner
             .as_mut()
@@ -367,12 +389,19 @@ impl<T> Task<T> {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(outcome) => outcome,
         };
+        let header = self.header();
+        let cancelled_while_running =
+            matches!(header.home, Home::Pool(_)) && header.cancel_requested.load(Ordering::SeqCst);
         Poll::Ready(match outcome {
+            Outcome::Completed(_) if cancelled_while_running => {
+                Err(self.join_error(JoinErrorKind::Cancelled))
+            }
             Outcome::Completed(output) => Ok(output),
             Outcome::Panicked(payload) => Err(self.join_error(JoinErrorKind::Panic(payload))),
             Outcome::Cancelled => Err(self.join_error(JoinErrorKind::Cancelled)),
         })
     }
+    // ANCHOR_END: poll_outcome
 }
 
 impl<T> Future for Task<T> {
@@ -540,6 +569,8 @@ where
 {
     Builder::new().spawn(future)
 }
+
+pub use crate::blocking::spawn_blocking;
 
 /// The same as [`spawn`], under asyncio's name.
 #[track_caller]
