@@ -16,10 +16,10 @@
 //! | 3 event loop | `event_loop.rs`, `reactor.rs`, `budget.rs` | [`run`], [`EventLoop`], the turn, [`Handle`] | 4 |
 //! | 4 timers | [`time`] | [`sleep`], [`wait_for`], [`time::interval`], the paused clock | 5 |
 //! | 5 sync | [`sync`] | [`Event`], [`Lock`], [`Semaphore`], [`Condition`], [`Barrier`], [`Queue`] | 6 |
-//! | 6 composition | `combine.rs` | [`gather!`], [`gather_all`] | 3, 7 |
+//! | 6 composition | `combine.rs`, `task_group.rs` | [`gather!`], [`gather_all`], [`try_gather!`], [`as_completed`], [`TaskGroup`] | 3, 7 |
+//! | 7 blocking | [`blocking`], [`fs`] | [`run_in_executor`], [`ThreadPool`], async files | 8 |
 //!
-//! Coming next: blocking work, networking,
-//! and the tools for seeing inside the loop.
+//! Coming next: networking, and the tools for seeing inside the loop.
 //!
 //! ## A first program
 //!

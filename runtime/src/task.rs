@@ -9,9 +9,9 @@
 //! its output slot, a reference count and a small state machine, and hands out a
 //! `Runnable` each time the task must be polled. glass adds three things on top:
 //!
-//! - a [`TaskHeader`] (async-task's "metadata") with the task's id, name and spawn
+//! - a `TaskHeader` (async-task's "metadata") with the task's id, name and spawn
 //!   location, and a cancellation flag;
-//! - a wrapper future, [`TaskFuture`], that catches a panic so that it becomes the
+//! - a wrapper future, `TaskFuture`, that catches a panic so that it becomes the
 //!   task's outcome instead of tearing down the loop, and that drops the future when the
 //!   loop asks for cancellation;
 //! - the asyncio semantics of [`Task`]: awaiting re-raises the task's panic,

@@ -3,7 +3,7 @@
 //! # A discussion about time
 //!
 //! A timer is a promise the loop makes to a task: "at this instant, I will wake you".
-//! The loop keeps its promises in a [`TimerQueue`], ordered by deadline. Each turn it
+//! The loop keeps its promises in a `TimerQueue`, ordered by deadline. Each turn it
 //! pops the timers that are due and wakes their tasks; and when it has nothing to run,
 //! it sleeps in the kernel exactly until the first deadline.
 //!
