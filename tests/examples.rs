@@ -201,3 +201,19 @@ fn files_prints_its_transcript() {
 fn many_loops_prints_its_transcript() {
     check_example("many_loops", &[]);
 }
+
+#[test]
+fn try_gather_prints_its_transcript() {
+    check_example("try_gather", &[]);
+}
+
+#[test]
+fn as_completed_prints_its_transcript() {
+    check_example("as_completed", &[]);
+}
+
+#[test]
+fn task_group_prints_its_transcript() {
+    // The panicking child's report goes to stderr; only stdout is compared.
+    check_example("task_group", &[]);
+}
