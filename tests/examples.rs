@@ -44,7 +44,13 @@ fn stable_lines(transcript: &str) -> Vec<&str> {
 /// Runs example `name` on the paused clock with the extra environment `env`, and checks
 /// that it succeeds and prints `tests/expected/NAME.txt`.
 fn check_example(name: &str, env: &[(&str, &str)]) {
+    check_example_with_args(name, &[], env);
+}
+
+/// Like [`check_example`], passing `args` on the example's command line.
+fn check_example_with_args(name: &str, args: &[&str], env: &[(&str, &str)]) {
     let output = Command::new(example_binary(name))
+        .args(args)
         .env("GLASS_PAUSED_CLOCK", "1")
         .env_remove("GLASS_DEBUG")
         .env_remove("GLASS_TRACE")
@@ -200,4 +206,16 @@ fn files_prints_its_transcript() {
 #[test]
 fn many_loops_prints_its_transcript() {
     check_example("many_loops", &[]);
+}
+
+#[test]
+fn echo_server_prints_its_transcript() {
+    // The server and a hundred clients in one process, over loopback: 500 echoed
+    // messages (about 4.6 MB each way) and one client that hangs up mid-message.
+    check_example_with_args("echo_server", &["--clients", "100"], &[]);
+}
+
+#[test]
+fn http_get_prints_its_transcript() {
+    check_example("http_get", &[]);
 }

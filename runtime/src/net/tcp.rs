@@ -240,6 +240,14 @@ macro_rules! half_io {
     };
 }
 
+/// Like tokio's: dropping the owned writing half sends the other end an end of file
+/// (the reading half may still read).
+impl Drop for OwnedWriteHalf {
+    fn drop(&mut self) {
+        let _ = self.0.shutdown_write();
+    }
+}
+
 half_io!(ReadHalf<'_>, read);
 half_io!(WriteHalf<'_>, write);
 half_io!(OwnedReadHalf, read);
