@@ -90,6 +90,15 @@ impl Source {
     }
     // ANCHOR_END: poll_ready
 
+    /// Records that an operation which saw `tick` left nothing to do (a read that
+    /// drained the socket, a write that filled it): the next operation waits for a new
+    /// event instead of trying first and getting `WouldBlock`.
+    pub(crate) fn drained(&self, direction: Direction, tick: u64) {
+        let mut directions = self.lock();
+        let readiness = &mut directions[direction as usize];
+        readiness.blocked_at = readiness.blocked_at.max(tick);
+    }
+
     /// Waits (as [`poll_ready`](Source::poll_ready)) until an event of `direction`
     /// arrived after the last `WouldBlock`.
     pub(crate) fn poll_known_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<()> {

@@ -201,8 +201,26 @@ impl<T: AsFd> Async<T> {
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
-        mut op: impl FnMut(&T) -> io::Result<R>,
+        op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        self.poll_with_drained(direction, cx, op, |_| false)
+    }
+
+    /// `poll_with`, for operations that can tell from their result that they left
+    /// nothing to do (`drained`): a read shorter than its buffer emptied the socket.
+    /// Then the next operation waits for the next event, without a system call that
+    /// would only say `WouldBlock` (tokio does the same).
+    pub(crate) fn poll_with_drained<R>(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
+        // Known to have nothing since the last attempt: wait for an event first.
+        if self.source.poll_known_ready(direction, cx).is_pending() {
+            return Poll::Pending;
+        }
         // Socket operations spend the task's budget, like every other leaf future.
         if budget::spend(cx).is_pending() {
             return Poll::Pending;
@@ -214,6 +232,12 @@ impl<T: AsFd> Async<T> {
             let tick = self.source.tick(direction);
             match op(self.get_ref()) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                Ok(value) => {
+                    if drained(&value) {
+                        self.source.drained(direction, tick);
+                    }
+                    return Poll::Ready(Ok(value));
+                }
                 result => return Poll::Ready(result),
             }
             if self.source.poll_ready(direction, tick, cx).is_pending() {
@@ -302,9 +326,9 @@ pub(crate) fn poll_read<T: AsFd>(
 where
     for<'a> &'a T: io::Read,
 {
-    io.poll_with(Direction::Read, cx, |mut inner| {
-        io::Read::read(&mut inner, buf)
-    })
+    let len = buf.len();
+    let read = |mut inner: &T| io::Read::read(&mut inner, buf);
+    io.poll_with_drained(Direction::Read, cx, read, |&n| n > 0 && n < len)
 }
 
 /// `AsyncWrite::poll_write`, likewise.
@@ -316,9 +340,9 @@ pub(crate) fn poll_write<T: AsFd>(
 where
     for<'a> &'a T: io::Write,
 {
-    io.poll_with(Direction::Write, cx, |mut inner| {
-        io::Write::write(&mut inner, buf)
-    })
+    let len = buf.len();
+    let write = |mut inner: &T| io::Write::write(&mut inner, buf);
+    io.poll_with_drained(Direction::Write, cx, write, |&n| n < len)
 }
 // ANCHOR_END: stream_io
 
