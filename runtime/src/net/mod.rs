@@ -207,9 +207,9 @@ impl<T: AsFd> Async<T> {
     }
 
     /// `poll_with`, for operations that can tell from their result that they left
-    /// nothing to do (`drained`): a read shorter than its buffer emptied the socket.
-    /// Then the next operation waits for the next event, without a system call that
-    /// would only say `WouldBlock` (tokio does the same).
+    /// nothing to do (`drained`): a write shorter than its buffer filled the socket's
+    /// send buffer. Then the next operation waits for the next event, without a system
+    /// call that would only say `WouldBlock`.
     pub(crate) fn poll_with_drained<R>(
         &self,
         direction: Direction,
@@ -326,9 +326,11 @@ pub(crate) fn poll_read<T: AsFd>(
 where
     for<'a> &'a T: io::Read,
 {
-    let len = buf.len();
-    let read = |mut inner: &T| io::Read::read(&mut inner, buf);
-    io.poll_with_drained(Direction::Read, cx, read, |&n| n > 0 && n < len)
+    // A short read does not prove the socket drained: an end of file may have arrived
+    // with the data, and only the next read reports it. So reads always try first.
+    io.poll_with(Direction::Read, cx, |mut inner| {
+        io::Read::read(&mut inner, buf)
+    })
 }
 
 /// `AsyncWrite::poll_write`, likewise.
