@@ -7,11 +7,15 @@ runs one workload once, checks its result (exit status 2 and a message on stderr
 it is wrong) and prints one number: the same figure, in the same unit, as
 `glass-bench worker <runtime> <workload>` (for `blocking`, two: the figure, then the
 threads alive at the end). The parameters are those of
-bench/src/workload.rs. `--uvloop` runs the same code on uvloop's event loop.
+bench/src/workload.rs. `--uvloop` runs the same code on uvloop's event loop. A workload
+that cannot run here (echo_wide with too low a limit on open files) exits with status
+3 and a `SKIPPED:` reason on stderr, as the Rust workers do.
 """
 
 import asyncio
 import os
+import resource
+import socket
 import sys
 import time
 
@@ -43,14 +47,35 @@ QUEUE_CAPACITY = 1_024
 BLOCKING_TASKS = 100
 BLOCKING_PER_TASK = 200
 BLOCKING_N = BLOCKING_TASKS * BLOCKING_PER_TASK
+ECHO_CLIENTS = 50
+# asyncio's streams take ~40-60 µs per round trip here (25 s or more for the Rust
+# workload's 10 000 rounds): a fifth of the rounds, over the same 50 connections, keeps
+# it at a few seconds. The figure is per second, so it stays comparable.
+ECHO_ROUNDS = 2_000
+ECHO_WIDE_CLIENTS = 10_000
+# The same 10 000 connections, but 5 round trips each instead of 20: 20 took ~30 s
+# here (plus ~7 s to connect them one by one, outside the clock). Closing the sockets
+# weighs more per round trip with fewer rounds, so this figure is a little low.
+ECHO_WIDE_ROUNDS = 5
+ECHO_MESSAGE = 64
+ECHO_BUFFER = 1_024
+FD_HEADROOM = 64
+SKIP_STATUS = 3
 IDLE_N = 100_000
 
 MASK64 = (1 << 64) - 1
+# Byte i is i: XORed into each echo message, as workload.rs's `echo_message` does.
+ECHO_INDEX = int.from_bytes(bytes(range(ECHO_MESSAGE)), "little")
 
 
 def fail(message):
     print(f"asyncio_bench: WRONG RESULT: {message}", file=sys.stderr)
     sys.exit(2)
+
+
+def skip(reason):
+    print(f"asyncio_bench: SKIPPED: {reason}", file=sys.stderr)
+    sys.exit(SKIP_STATUS)
 
 
 def check(workload, what, got, expected):
@@ -290,6 +315,100 @@ async def blocking():
     return elapsed / 1_000 / BLOCKING_N, threads
 
 
+def echo_message(client, rnd):
+    """The 64 bytes client `client` sends in round trip `rnd` (workload.rs's
+    `echo_message`): byte i is byte i % 8 of a 64-bit seed, XOR i."""
+    seed = ((client * 0x9E3779B97F4A7C15) & MASK64) ^ ((rnd * 0xBF58476D) & MASK64)
+    repeated = int.from_bytes(seed.to_bytes(8, "little") * (ECHO_MESSAGE // 8), "little")
+    return (repeated ^ ECHO_INDEX).to_bytes(ECHO_MESSAGE, "little")
+
+
+def check_open_files(name, clients):
+    """Skips the workload when the soft limit on open files is below what it needs:
+    both ends of every connection live in this process."""
+    needed = 2 * clients + FD_HEADROOM
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        skip(
+            f"{name} needs {needed} open files (both ends of every connection), the "
+            f"soft limit is {soft}: run `ulimit -n 65536` in this shell first"
+        )
+
+
+async def echo_with(name, clients, rounds):
+    """An echo server (start_server) and `clients` connections to it (open_connection).
+    Every client connects first; the clock then runs from starting the clients' tasks
+    (each does `rounds` round trips) until every socket is closed."""
+    loop = asyncio.get_running_loop()
+    echoed = 0
+    handlers_done = 0
+    all_done = loop.create_future()
+
+    async def echo_back(reader, writer):
+        # start_server runs this in a task of its own for each connection.
+        nonlocal echoed, handlers_done
+        writer.get_extra_info("socket").setsockopt(
+            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+        )
+        while data := await reader.read(ECHO_BUFFER):
+            writer.write(data)
+            await writer.drain()
+            echoed += len(data)
+        writer.close()
+        await writer.wait_closed()
+        handlers_done += 1
+        if handlers_done == clients:
+            all_done.set_result(None)
+
+    server = await asyncio.start_server(echo_back, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+
+    streams = []
+    for _ in range(clients):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.get_extra_info("socket").setsockopt(
+            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+        )
+        streams.append((reader, writer))
+
+    async def client(c, reader, writer):
+        matched = 0
+        for rnd in range(rounds):
+            message = echo_message(c, rnd)
+            writer.write(message)
+            await writer.drain()
+            back = await reader.readexactly(ECHO_MESSAGE)
+            matched += back == message
+        writer.close()  # the server's echo_back reads the end of file
+        await writer.wait_closed()
+        return matched
+
+    start = time.perf_counter_ns()
+    tasks = [
+        asyncio.create_task(client(c, reader, writer))
+        for c, (reader, writer) in enumerate(streams)
+    ]
+    matched = 0
+    for task in tasks:
+        matched += await task
+    await all_done
+    elapsed = time.perf_counter_ns() - start
+    server.close()
+    await server.wait_closed()
+    round_trips = clients * rounds
+    check(name, "echoes that matched", matched, round_trips)
+    check(name, "bytes the server echoed", echoed, round_trips * ECHO_MESSAGE)
+    return round_trips / (elapsed / 1e9)
+
+
+async def echo():
+    return await echo_with("echo", ECHO_CLIENTS, ECHO_ROUNDS)
+
+
+async def echo_wide():
+    return await echo_with("echo_wide", ECHO_WIDE_CLIENTS, ECHO_WIDE_ROUNDS)
+
+
 async def idle_memory():
     loop = asyncio.get_running_loop()
     started = 0
@@ -325,6 +444,8 @@ WORKLOADS = {
     "queue_spsc": queue_spsc,
     "queue_mpmc": queue_mpmc,
     "blocking": blocking,
+    "echo": echo,
+    "echo_wide": echo_wide,
     "idle_memory": idle_memory,
 }
 
@@ -341,6 +462,8 @@ def main(argv):
         )
         sys.exit(64)
     workload = WORKLOADS[args[0]]
+    if args[0] == "echo_wide":
+        check_open_files("echo_wide", ECHO_WIDE_CLIENTS)
     if use_uvloop:
         import uvloop
 

@@ -44,7 +44,13 @@ fn stable_lines(transcript: &str) -> Vec<&str> {
 /// Runs example `name` on the paused clock with the extra environment `env`, and checks
 /// that it succeeds and prints `tests/expected/NAME.txt`.
 fn check_example(name: &str, env: &[(&str, &str)]) {
+    check_example_with_args(name, &[], env);
+}
+
+/// Like [`check_example`], passing `args` on the example's command line.
+fn check_example_with_args(name: &str, args: &[&str], env: &[(&str, &str)]) {
     let output = Command::new(example_binary(name))
+        .args(args)
         .env("GLASS_PAUSED_CLOCK", "1")
         .env_remove("GLASS_DEBUG")
         .env_remove("GLASS_TRACE")
@@ -216,4 +222,16 @@ fn as_completed_prints_its_transcript() {
 fn task_group_prints_its_transcript() {
     // The panicking child's report goes to stderr; only stdout is compared.
     check_example("task_group", &[]);
+}
+
+#[test]
+fn echo_server_prints_its_transcript() {
+    // The server and a hundred clients in one process, over loopback: 500 echoed
+    // messages (about 4.6 MB each way) and one client that hangs up mid-message.
+    check_example_with_args("echo_server", &["--clients", "100"], &[]);
+}
+
+#[test]
+fn http_get_prints_its_transcript() {
+    check_example("http_get", &[]);
 }

@@ -1,13 +1,17 @@
 //! The driver: runs every (workload, runtime) pair as a separate worker process, `runs`
 //! times, and prints the medians as a markdown table with the glass / tokio_ct ratio.
 //! A workload that also reports the threads alive at the end (`blocking`) shows both
-//! medians in its cell, `9.6; 342`.
+//! medians in its cell, `9.6; 342`. Most figures are costs (the target is a ratio to
+//! stay at or under); the echo workloads' are rates, round trips per second, where the
+//! target is a ratio to reach (`≥ 1.0`).
 //!
 //! Within each repetition the runtimes take turns, and the order rotates from one
 //! repetition to the next, so that a noisy moment on the machine does not always land
 //! on the same runtime. A worker that fails (wrong result, panic, non-zero exit, no
 //! number, too slow) stops the whole run with its stderr: a wrong figure is worse than
-//! none.
+//! none. A worker that exits with [`SKIP_STATUS`] and a `SKIPPED:` reason (echo_wide
+//! when the open-files limit is too low) is not a failure: that workload is measured no
+//! further, and its row shows the reason.
 
 use std::io::Read;
 use std::path::Path;
@@ -15,7 +19,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::workload::{Report, Workload};
+use crate::workload::{Report, Workload, SKIP_STATUS};
 use crate::RUST_RUNTIMES;
 
 /// The asyncio twin of the workloads, next to this crate's Cargo.toml.
@@ -105,13 +109,30 @@ pub fn main(args: &[String]) {
 
     // results[workload][column] = one report per repetition.
     let mut results = vec![vec![Vec::new(); columns.len()]; options.workloads.len()];
+    // skipped[workload] = why a worker could not run it here.
+    let mut skipped: Vec<Option<String>> = vec![None; options.workloads.len()];
     let started = Instant::now();
     for run in 0..options.runs {
         for (wi, &workload) in options.workloads.iter().enumerate() {
             for k in 0..columns.len() {
+                if skipped[wi].is_some() {
+                    break;
+                }
                 let ci = (k + run) % columns.len();
                 let column = &columns[ci];
-                let report = measure(column, workload);
+                let report = match measure(column, workload) {
+                    Measured::Report(report) => report,
+                    Measured::Skipped(reason) => {
+                        eprintln!(
+                            "run {}/{} {workload:>16} {:>8}: SKIPPED: {reason}",
+                            run + 1,
+                            options.runs,
+                            column.name
+                        );
+                        skipped[wi] = Some(reason);
+                        break;
+                    }
+                };
                 let threads = match report.threads {
                     Some(threads) => format!(", {threads} threads at end"),
                     None => String::new(),
@@ -130,7 +151,7 @@ pub fn main(args: &[String]) {
     }
     eprintln!("done in {:.0} s", started.elapsed().as_secs_f64());
 
-    print_table(&options, &columns, &results);
+    print_table(&options, &columns, &results, &skipped);
 }
 
 fn parse(args: &[String]) -> Options {
@@ -253,8 +274,16 @@ fn python_runs(args: &[&str]) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// What a worker gave back.
+enum Measured {
+    /// Its figure (and thread count).
+    Report(Report),
+    /// It cannot run the workload on this machine, and says why.
+    Skipped(String),
+}
+
 /// Runs one worker process and returns what it printed, or stops everything.
-fn measure(column: &Column, workload: Workload) -> Report {
+fn measure(column: &Column, workload: Workload) -> Measured {
     let what = format!("{} {workload}", column.name);
     let mut child = column
         .command(workload)
@@ -288,12 +317,17 @@ fn measure(column: &Column, workload: Workload) -> Report {
     };
     let out = stdout.join().unwrap_or_default();
     let err = stderr.join().unwrap_or_default();
+    if status.code() == Some(SKIP_STATUS) {
+        if let Some(reason) = skip_reason(&err) {
+            return Measured::Skipped(reason);
+        }
+    }
     if !status.success() {
         die(format_args!(
             "{what}: worker FAILED ({status})\n--- its stderr ---\n{err}--- its stdout ---\n{out}"
         ));
     }
-    parse_report(workload, &out).unwrap_or_else(|| {
+    let report = parse_report(workload, &out).unwrap_or_else(|| {
         let expected = if workload.reports_threads() {
             "a figure and a thread count"
         } else {
@@ -303,7 +337,28 @@ fn measure(column: &Column, workload: Workload) -> Report {
             "{what}: worker printed {:?} instead of {expected}\n{err}",
             out.trim()
         ))
+    });
+    Measured::Report(report)
+}
+
+/// The reason after `SKIPPED: ` on a skipping worker's stderr.
+fn skip_reason(stderr: &str) -> Option<String> {
+    stderr.lines().find_map(|line| {
+        let (_, reason) = line.split_once("SKIPPED: ")?;
+        Some(reason.trim().to_owned())
     })
+}
+
+/// The glass / tokio_ct ratio and whether it meets `target`: at or under it for a
+/// cost, at or over it for a rate ([`Workload::higher_is_better`]).
+fn ratio_meets(workload: Workload, glass: f64, tokio: f64) -> (f64, bool) {
+    let ratio = glass / tokio;
+    let met = if workload.higher_is_better() {
+        ratio >= workload.target()
+    } else {
+        ratio <= workload.target()
+    };
+    (ratio, met)
 }
 
 /// Reads a worker's output: `FIGURE`, or `FIGURE THREADS` for a workload that
@@ -377,13 +432,19 @@ fn median_threads(reports: &[Report]) -> Option<u64> {
     Some(median(&counts) as u64)
 }
 
-fn print_table(options: &Options, columns: &[Column], results: &[Vec<Vec<Report>>]) {
+fn print_table(
+    options: &Options,
+    columns: &[Column],
+    results: &[Vec<Vec<Report>>],
+    skipped: &[Option<String>],
+) {
     let glass = columns.iter().position(|c| c.name == "glass");
     let tokio = columns.iter().position(|c| c.name == "tokio_ct");
 
     println!();
     println!(
-        "Medians of {} run(s); every figure from its own process. Lower is better.",
+        "Medians of {} run(s); every figure from its own process. Lower is better, \
+         except for rates (a target of `≥`): there higher is better.",
         options.runs
     );
     println!();
@@ -398,7 +459,15 @@ fn print_table(options: &Options, columns: &[Column], results: &[Vec<Vec<Report>
     println!("{header}");
     println!("{rule}");
 
-    for (wi, workload) in options.workloads.iter().enumerate() {
+    for (wi, &workload) in options.workloads.iter().enumerate() {
+        if let Some(reason) = &skipped[wi] {
+            let dashes = " – |".repeat(columns.len() + 1);
+            println!(
+                "| {workload} | {} |{dashes} skipped: {reason} |",
+                workload.unit()
+            );
+            continue;
+        }
         let medians: Vec<f64> = results[wi]
             .iter()
             .map(|runs| median(&runs.iter().map(|r| r.figure).collect::<Vec<_>>()))
@@ -416,13 +485,18 @@ fn print_table(options: &Options, columns: &[Column], results: &[Vec<Vec<Report>
             }
         }
         let target = workload.target();
-        let mut goal = format!("≤ {target:.1}");
+        let sign = if workload.higher_is_better() {
+            "≥"
+        } else {
+            "≤"
+        };
+        let mut goal = format!("{sign} {target:.1}");
         if let Some(max) = workload.max_threads() {
             goal += &format!(", ≤ {max} threads");
         }
         match (glass, tokio) {
             (Some(g), Some(t)) if medians[t] > 0.0 => {
-                let ratio = medians[g] / medians[t];
+                let (ratio, ratio_ok) = ratio_meets(workload, medians[g], medians[t]);
                 // The thread cap is a cap: glass's largest count over the runs, not
                 // its median, must stay under it.
                 let most_threads = results[wi][g].iter().filter_map(|r| r.threads).max();
@@ -430,7 +504,7 @@ fn print_table(options: &Options, columns: &[Column], results: &[Vec<Vec<Report>
                     (Some(max), Some(most)) => most <= max,
                     _ => true,
                 };
-                let verdict = if ratio <= target && threads_ok {
+                let verdict = if ratio_ok && threads_ok {
                     "met"
                 } else {
                     "MISSED"
@@ -480,6 +554,27 @@ mod tests {
         assert_eq!(median_threads(&[r(Some(7)), r(Some(9))]), Some(8));
         assert_eq!(median_threads(&[r(Some(7)), r(Some(8))]), Some(7));
         assert_eq!(median_threads(&[r(None)]), None);
+    }
+
+    #[test]
+    fn a_rate_must_reach_its_target_and_a_cost_stay_under_it() {
+        // echo: round trips per second, target ≥ 1.0.
+        assert_eq!(ratio_meets(Workload::Echo, 120.0, 100.0), (1.2, true));
+        assert_eq!(ratio_meets(Workload::Echo, 100.0, 100.0), (1.0, true));
+        assert_eq!(ratio_meets(Workload::Echo, 80.0, 100.0), (0.8, false));
+        // yield: ns per switch, target ≤ 1.0.
+        assert_eq!(ratio_meets(Workload::Yield, 80.0, 100.0), (0.8, true));
+        assert_eq!(ratio_meets(Workload::Yield, 120.0, 100.0), (1.2, false));
+    }
+
+    #[test]
+    fn a_skipping_worker_gives_its_reason() {
+        let stderr = "glass-bench worker: SKIPPED: echo_wide needs 20064 open files\n";
+        assert_eq!(
+            skip_reason(stderr).as_deref(),
+            Some("echo_wide needs 20064 open files")
+        );
+        assert_eq!(skip_reason("glass-bench worker: WRONG RESULT: x\n"), None);
     }
 
     #[test]

@@ -1,12 +1,18 @@
 //! The workloads on glass: `glass::run` makes the event loop, `glass::spawn` starts
 //! tasks, `glass::yield_now`, `glass::time::{sleep, timeout}` and
-//! `glass::sync::{Lock, Queue}` do the rest — the same code a learner would write.
+//! `glass::sync::{Lock, Queue}`, `glass::run_in_executor` and
+//! `glass::net::{TcpListener, TcpStream}` (with `glass::io`'s read and write helpers) do
+//! the rest — the same code a learner would write.
 
 use std::future::{pending, ready};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use glass::io::{AsyncReadExt, AsyncWriteExt};
+use glass::net::{TcpListener, TcpStream};
 
 use crate::workload::{self as w, Report, Workload};
 
@@ -23,6 +29,7 @@ pub fn run(workload: Workload) -> Report {
             Workload::QueueSpsc => queue_spsc().await.into(),
             Workload::QueueMpmc => queue_mpmc().await.into(),
             Workload::Blocking => blocking().await,
+            Workload::Echo | Workload::EchoWide => echo(workload).await.into(),
             Workload::IdleMemory => idle_memory().await.into(),
         }
     })
@@ -272,6 +279,109 @@ async fn blocking() -> Report {
     Report {
         figure: w::us_per(elapsed, w::BLOCKING_N),
         threads: Some(threads),
+    }
+}
+
+/// echo and echo_wide: an echo server and `clients` connections to it, all in this
+/// loop. Every client connects first; the clock then runs from spawning the clients'
+/// tasks (each does `rounds` round trips) until every socket is closed.
+async fn echo(workload: Workload) -> f64 {
+    let (clients, rounds) = workload.echo_shape().expect("an echo workload");
+    let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .unwrap_or_else(|e| w::net_error(workload, "bind", e));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|e| w::net_error(workload, "local_addr", e));
+
+    // The server: accept exactly `clients` connections, one echo task for each, then
+    // wait for them all to end (each ends when its client closes).
+    let server = glass::spawn(async move {
+        let mut handlers = Vec::with_capacity(clients as usize);
+        for _ in 0..clients {
+            let (stream, _) = listener
+                .accept()
+                .await
+                .unwrap_or_else(|e| w::net_error(workload, "accept", e));
+            stream
+                .set_nodelay(true)
+                .unwrap_or_else(|e| w::net_error(workload, "set_nodelay", e));
+            handlers.push(glass::spawn(echo_back(workload, stream)));
+        }
+        drop(listener);
+        let mut echoed = 0;
+        for handler in handlers {
+            echoed += handler.await;
+        }
+        echoed
+    });
+
+    let mut streams = Vec::with_capacity(clients as usize);
+    for _ in 0..clients {
+        let stream = TcpStream::connect(addr)
+            .await
+            .unwrap_or_else(|e| w::net_error(workload, "connect", e));
+        stream
+            .set_nodelay(true)
+            .unwrap_or_else(|e| w::net_error(workload, "set_nodelay", e));
+        streams.push(stream);
+    }
+
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .zip(streams)
+        .map(|(client, mut stream)| {
+            glass::spawn(async move {
+                let mut back = [0; w::ECHO_MESSAGE];
+                let mut matched = 0;
+                for round in 0..rounds {
+                    let message = w::echo_message(client, round);
+                    stream
+                        .write_all(&message)
+                        .await
+                        .unwrap_or_else(|e| w::net_error(workload, "write", e));
+                    stream
+                        .read_exact(&mut back)
+                        .await
+                        .unwrap_or_else(|e| w::net_error(workload, "read", e));
+                    matched += (back == message) as u64;
+                }
+                drop(stream); // closed: the server's echo task reads the end of file
+                matched
+            })
+        })
+        .collect();
+    let mut matched = 0;
+    for task in tasks {
+        matched += task.await;
+    }
+    let echoed = server.await;
+    let elapsed = start.elapsed();
+    let round_trips = clients * rounds;
+    w::check(workload, "echoes that matched", matched, round_trips);
+    let bytes = round_trips * w::ECHO_MESSAGE as u64;
+    w::check(workload, "bytes the server echoed", echoed, bytes);
+    w::per_second(elapsed, round_trips)
+}
+
+/// The server's side of one connection: write back whatever arrives, until the end of
+/// file; returns the bytes echoed. Dropping `stream` closes it.
+async fn echo_back(workload: Workload, mut stream: TcpStream) -> u64 {
+    let mut buf = [0; w::ECHO_BUFFER];
+    let mut echoed = 0;
+    loop {
+        let n = stream
+            .read(&mut buf)
+            .await
+            .unwrap_or_else(|e| w::net_error(workload, "server read", e));
+        if n == 0 {
+            return echoed;
+        }
+        stream
+            .write_all(&buf[..n])
+            .await
+            .unwrap_or_else(|e| w::net_error(workload, "server write", e));
+        echoed += n as u64;
     }
 }
 

@@ -10,7 +10,9 @@
 //! The driver (`driver.rs`) re-executes this binary once per (repetition, workload,
 //! runtime), so that no runtime inherits another's heap, threads or warm caches; a
 //! worker runs one workload once, checks its result, and prints one number (two for
-//! `blocking`: the figure, then the threads alive at the end). See
+//! `blocking`: the figure, then the threads alive at the end), or exits with status 3
+//! and a `SKIPPED:` reason when the machine cannot run it (echo_wide's file
+//! descriptors). See
 //! README.md for what each workload measures and how to read the table.
 
 mod driver;
@@ -48,6 +50,9 @@ fn worker(args: &[String]) {
         eprintln!("glass-bench worker: GLASS_PAUSED_CLOCK is set; unset it to measure");
         std::process::exit(64);
     }
+    // echo_wide needs more open files than a default soft limit allows: say so (the
+    // driver then skips the row) rather than fail halfway with EMFILE.
+    workload::check_open_files(workload);
     let report = match runtime.as_str() {
         "glass" => glass_rt::run(workload),
         "tokio_ct" => tokio_rt::run(workload),

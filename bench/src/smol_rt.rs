@@ -1,23 +1,31 @@
 //! The workloads on smol's pieces, put together the way `smol::LocalExecutor` users do:
 //! an `async_executor::LocalExecutor` driven by `async_io::block_on` (which also drives
 //! async-io's reactor and timers), `async_io::Timer` for sleeping,
-//! `futures_lite::future::yield_now`, `async_lock::Mutex` and `async_channel::bounded`.
+//! `futures_lite::future::yield_now`, `async_lock::Mutex`, `async_channel::bounded`,
+//! `blocking::unblock`, and `async_io::Async<std::net::TcpListener / TcpStream>` (what
+//! `smol::net` wraps) read and written with `futures_lite`'s `AsyncReadExt` /
+//! `AsyncWriteExt`.
 
 use std::future::{pending, ready, Future};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::pin::pin;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_executor::LocalExecutor;
-use async_io::Timer;
+use async_io::{Async, Timer};
 use futures_lite::future::{yield_now, FutureExt};
+use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::workload::{self as w, Report, Workload};
 
 /// Runs `workload` once on a fresh executor and returns its figure.
 pub fn run(workload: Workload) -> Report {
-    let ex = LocalExecutor::new();
+    // In an `Rc`, so that a task can hold the executor and spawn more tasks (the echo
+    // server spawns one per connection); the other workloads borrow it as before.
+    let ex: Rc<LocalExecutor<'static>> = Rc::new(LocalExecutor::new());
     async_io::block_on(ex.run(async {
         match workload {
             Workload::Spawn => spawn(&ex).await.into(),
@@ -29,6 +37,7 @@ pub fn run(workload: Workload) -> Report {
             Workload::QueueSpsc => queue_spsc(&ex).await.into(),
             Workload::QueueMpmc => queue_mpmc(&ex).await.into(),
             Workload::Blocking => blocking(&ex).await,
+            Workload::Echo | Workload::EchoWide => echo(&ex, workload).await.into(),
             Workload::IdleMemory => idle_memory(&ex).await.into(),
         }
     }))
@@ -290,6 +299,114 @@ async fn blocking(ex: &LocalExecutor<'_>) -> Report {
     Report {
         figure: w::us_per(elapsed, w::BLOCKING_N),
         threads: Some(threads),
+    }
+}
+
+/// echo and echo_wide: an echo server and `clients` connections to it, all in this
+/// runtime. Every client connects first; the clock then runs from spawning the
+/// clients' tasks (each does `rounds` round trips) until every socket is closed.
+async fn echo(ex: &Rc<LocalExecutor<'static>>, workload: Workload) -> f64 {
+    let (clients, rounds) = workload.echo_shape().expect("an echo workload");
+    let listener = Async::<TcpListener>::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .unwrap_or_else(|e| w::net_error(workload, "bind", e));
+    let addr = listener
+        .get_ref()
+        .local_addr()
+        .unwrap_or_else(|e| w::net_error(workload, "local_addr", e));
+
+    // The server: accept exactly `clients` connections, one echo task for each, then
+    // wait for them all to end (each ends when its client closes).
+    let server = ex.spawn({
+        let ex = Rc::clone(ex);
+        async move {
+            let mut handlers = Vec::with_capacity(clients as usize);
+            for _ in 0..clients {
+                let (stream, _) = listener
+                    .accept()
+                    .await
+                    .unwrap_or_else(|e| w::net_error(workload, "accept", e));
+                stream
+                    .get_ref()
+                    .set_nodelay(true)
+                    .unwrap_or_else(|e| w::net_error(workload, "set_nodelay", e));
+                handlers.push(ex.spawn(echo_back(workload, stream)));
+            }
+            drop(listener);
+            let mut echoed = 0;
+            for handler in handlers {
+                echoed += handler.await;
+            }
+            echoed
+        }
+    });
+
+    let mut streams = Vec::with_capacity(clients as usize);
+    for _ in 0..clients {
+        let stream = Async::<TcpStream>::connect(addr)
+            .await
+            .unwrap_or_else(|e| w::net_error(workload, "connect", e));
+        stream
+            .get_ref()
+            .set_nodelay(true)
+            .unwrap_or_else(|e| w::net_error(workload, "set_nodelay", e));
+        streams.push(stream);
+    }
+
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .zip(streams)
+        .map(|(client, mut stream)| {
+            ex.spawn(async move {
+                let mut back = [0; w::ECHO_MESSAGE];
+                let mut matched = 0;
+                for round in 0..rounds {
+                    let message = w::echo_message(client, round);
+                    stream
+                        .write_all(&message)
+                        .await
+                        .unwrap_or_else(|e| w::net_error(workload, "write", e));
+                    stream
+                        .read_exact(&mut back)
+                        .await
+                        .unwrap_or_else(|e| w::net_error(workload, "read", e));
+                    matched += (back == message) as u64;
+                }
+                drop(stream); // closed: the server's echo task reads the end of file
+                matched
+            })
+        })
+        .collect();
+    let mut matched = 0;
+    for task in tasks {
+        matched += task.await;
+    }
+    let echoed = server.await;
+    let elapsed = start.elapsed();
+    let round_trips = clients * rounds;
+    w::check(workload, "echoes that matched", matched, round_trips);
+    let bytes = round_trips * w::ECHO_MESSAGE as u64;
+    w::check(workload, "bytes the server echoed", echoed, bytes);
+    w::per_second(elapsed, round_trips)
+}
+
+/// The server's side of one connection: write back whatever arrives, until the end of
+/// file; returns the bytes echoed. Dropping `stream` closes it.
+async fn echo_back(workload: Workload, mut stream: Async<TcpStream>) -> u64 {
+    let mut buf = [0; w::ECHO_BUFFER];
+    let mut echoed = 0;
+    loop {
+        let n = stream
+            .read(&mut buf)
+            .await
+            .unwrap_or_else(|e| w::net_error(workload, "server read", e));
+        if n == 0 {
+            return echoed;
+        }
+        stream
+            .write_all(&buf[..n])
+            .await
+            .unwrap_or_else(|e| w::net_error(workload, "server write", e));
+        echoed += n as u64;
     }
 }
 

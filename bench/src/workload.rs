@@ -6,7 +6,7 @@
 //! each workload out in full with its own runtime's ordinary API, so that a reader can put
 //! the three versions side by side. The parameters live here, once.
 //!
-//! Adding a workload (blocking, echo, echo_wide, ...):
+//! Adding a workload:
 //! 1. add a variant to [`Workload`] and a row to its tables below (name, unit, target);
 //! 2. add its parameters as constants here;
 //! 3. add one `async fn` per runtime module and its arm in that module's `run` (the
@@ -16,6 +16,12 @@
 //! A worker prints one number, the figure; a workload for which
 //! [`Workload::reports_threads`] is true prints a second one, the threads alive in the
 //! process at the end (`blocking`). [`Report`] carries both.
+//!
+//! Most figures are costs (ns per op, lower is better); the echo workloads' figure is a
+//! rate (round trips per second, higher is better): [`Workload::higher_is_better`]
+//! tells the driver which way to compare. A worker that cannot run its workload on
+//! this machine (echo_wide with too few file descriptors allowed) calls [`skip`]: the
+//! driver leaves that row out with the reason instead of failing.
 
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -44,13 +50,17 @@ pub enum Workload {
     QueueMpmc,
     /// 100 tasks each offload 200 trivial closures to a thread pool, one after another.
     Blocking,
+    /// 50 clients × 10 000 round trips of 64 bytes through a TCP echo server.
+    Echo,
+    /// 10 000 clients × 20 round trips of 64 bytes through a TCP echo server.
+    EchoWide,
     /// n tasks that wait forever; bytes of RSS per task.
     IdleMemory,
 }
 
 impl Workload {
     /// Every workload, in the order the table prints them.
-    pub const ALL: [Workload; 10] = [
+    pub const ALL: [Workload; 12] = [
         Workload::Spawn,
         Workload::Yield,
         Workload::Timers,
@@ -60,6 +70,8 @@ impl Workload {
         Workload::QueueSpsc,
         Workload::QueueMpmc,
         Workload::Blocking,
+        Workload::Echo,
+        Workload::EchoWide,
         Workload::IdleMemory,
     ];
 
@@ -75,6 +87,8 @@ impl Workload {
             Workload::QueueSpsc => "queue_spsc",
             Workload::QueueMpmc => "queue_mpmc",
             Workload::Blocking => "blocking",
+            Workload::Echo => "echo",
+            Workload::EchoWide => "echo_wide",
             Workload::IdleMemory => "idle_memory",
         }
     }
@@ -91,11 +105,13 @@ impl Workload {
             Workload::QueueSpsc => "ns/item",
             Workload::QueueMpmc => "ns/item",
             Workload::Blocking => "µs/offload",
+            Workload::Echo | Workload::EchoWide => "round trips/s",
             Workload::IdleMemory => "B/task",
         }
     }
 
-    /// The glass / tokio_ct ratio glass aims to stay at or under (lower is better).
+    /// The glass / tokio_ct ratio glass aims for: at or under it for a cost, at or over
+    /// it for a rate (see [`higher_is_better`](Self::higher_is_better)).
     pub fn target(self) -> f64 {
         match self {
             Workload::Spawn => 0.6,
@@ -107,8 +123,32 @@ impl Workload {
             Workload::QueueSpsc => 1.0,
             Workload::QueueMpmc => 1.0,
             Workload::Blocking => 1.0,
+            Workload::Echo => 1.0,
+            Workload::EchoWide => 1.0,
             Workload::IdleMemory => 0.6,
         }
+    }
+
+    /// Whether the figure is a rate (more is better) rather than a cost (less is
+    /// better); it turns the target from "≤" into "≥".
+    pub fn higher_is_better(self) -> bool {
+        matches!(self, Workload::Echo | Workload::EchoWide)
+    }
+
+    /// The echo workloads' shape: (clients, round trips per client).
+    pub fn echo_shape(self) -> Option<(u64, u64)> {
+        match self {
+            Workload::Echo => Some((ECHO_CLIENTS, ECHO_ROUNDS)),
+            Workload::EchoWide => Some((ECHO_WIDE_CLIENTS, ECHO_WIDE_ROUNDS)),
+            _ => None,
+        }
+    }
+
+    /// The open file descriptors the workload needs, when that can exceed a usual
+    /// soft limit (1 024): both ends of every connection live in the one process.
+    pub fn open_files_needed(self) -> Option<u64> {
+        self.echo_shape()
+            .map(|(clients, _)| 2 * clients + FD_HEADROOM)
     }
 
     /// Whether the worker also prints the threads alive at the end, after the figure.
@@ -191,6 +231,23 @@ pub const BLOCKING_N: u64 = BLOCKING_TASKS * BLOCKING_PER_TASK;
 /// of /proc/self/task (the main thread too). glass's shared pool stops at
 /// `glass::blocking::DEFAULT_MAX_THREADS` (32), well under it.
 pub const BLOCKING_MAX_THREADS: u64 = 64;
+/// echo: client connections, each its own task, all open at once.
+pub const ECHO_CLIENTS: u64 = 50;
+/// echo: round trips per client (write a message, read its echo back).
+pub const ECHO_ROUNDS: u64 = 10_000;
+/// echo_wide: client connections; 2 × this many sockets are open at once.
+pub const ECHO_WIDE_CLIENTS: u64 = 10_000;
+/// echo_wide: round trips per client.
+pub const ECHO_WIDE_ROUNDS: u64 = 20;
+/// echo, echo_wide: the bytes of each message.
+pub const ECHO_MESSAGE: usize = 64;
+/// echo, echo_wide: the server's read buffer (a message always fits).
+pub const ECHO_BUFFER: usize = 1_024;
+/// echo, echo_wide: file descriptors allowed beyond the connections' (listener,
+/// epoll, eventfd, stdio, pipes, the blocking pool's, ...).
+pub const FD_HEADROOM: u64 = 64;
+/// The exit status of a worker that [skips](skip) its workload.
+pub const SKIP_STATUS: i32 = 3;
 /// idle_memory: tasks left waiting.
 pub const IDLE_N: u64 = 100_000;
 
@@ -226,6 +283,51 @@ pub fn timer_durations_us() -> Vec<u64> {
     (0..TIMERS_N)
         .map(|_| rng.next_u64() % (TIMERS_MAX_US + 1))
         .collect()
+}
+
+/// The message client `client` sends in round trip `round`: 64 bytes that differ from
+/// one client and one round to the next, so that an echo delivered to the wrong
+/// connection, or out of order, fails the check.
+pub fn echo_message(client: u64, round: u64) -> [u8; ECHO_MESSAGE] {
+    let seed = client.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ round.wrapping_mul(0xBF58_476D);
+    std::array::from_fn(|i| (seed >> ((i % 8) * 8)) as u8 ^ i as u8)
+}
+
+/// Round trips per second.
+pub fn per_second(elapsed: Duration, ops: u64) -> f64 {
+    ops as f64 / elapsed.as_secs_f64()
+}
+
+/// The soft limit on open file descriptors (`Max open files` in /proc/self/limits);
+/// `None` when unlimited or unreadable.
+pub fn open_files_soft_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find_map(|line| line.strip_prefix("Max open files"))?;
+    line.split_whitespace().next()?.parse().ok()
+}
+
+/// Skips `workload` (exit status [`SKIP_STATUS`]) when the soft limit on open files is
+/// below what it needs. A worker cannot raise the limit itself (that needs `setrlimit`,
+/// which std does not offer): the shell that starts the benchmark must.
+pub fn check_open_files(workload: Workload) {
+    let (Some(needed), Some(soft)) = (workload.open_files_needed(), open_files_soft_limit()) else {
+        return;
+    };
+    if soft < needed {
+        skip(format_args!(
+            "{workload} needs {needed} open files (both ends of every connection), the soft \
+             limit is {soft}: run `ulimit -n 65536` in this shell first"
+        ));
+    }
+}
+
+/// Prints why the workload cannot run here on stderr and exits with [`SKIP_STATUS`]:
+/// the driver leaves its row out with this reason.
+pub fn skip(reason: impl fmt::Display) -> ! {
+    eprintln!("glass-bench worker: SKIPPED: {reason}");
+    std::process::exit(SKIP_STATUS)
 }
 
 /// Polls `future` exactly once and reports whether it was still pending.
@@ -297,6 +399,12 @@ pub fn fail(message: impl fmt::Display) -> ! {
     std::process::exit(2)
 }
 
+/// Fails loudly with a socket operation's error: a benchmark whose connections break
+/// measures nothing.
+pub fn net_error(workload: Workload, what: &str, error: std::io::Error) -> ! {
+    fail(format_args!("{workload}: {what} failed: {error}"))
+}
+
 /// Fails loudly unless `got == expected`.
 pub fn check(workload: Workload, what: &str, got: u64, expected: u64) {
     if got != expected {
@@ -323,6 +431,26 @@ mod tests {
         let durations = timer_durations_us();
         assert_eq!(durations.len() as u64, TIMERS_N);
         assert!(durations.iter().all(|&d| d <= TIMERS_MAX_US));
+    }
+
+    #[test]
+    fn echo_messages_differ_between_clients_and_rounds() {
+        assert_ne!(echo_message(0, 0), echo_message(1, 0));
+        assert_ne!(echo_message(0, 0), echo_message(0, 1));
+        assert_ne!(echo_message(3, 7), echo_message(7, 3));
+        assert_eq!(echo_message(5, 9), echo_message(5, 9));
+        // The same bytes as asyncio_bench.py's echo_message(5, 9) and (0, 0).
+        let python = [188, 239, 108, 197, 157, 101, 19, 16, 180, 231, 100, 205];
+        assert_eq!(echo_message(5, 9)[..12], python);
+        assert_eq!(echo_message(0, 0)[..8], [0, 1, 2, 3, 4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn only_the_echo_workloads_are_rates() {
+        for w in Workload::ALL {
+            assert_eq!(w.higher_is_better(), w.echo_shape().is_some());
+        }
+        assert_eq!(Workload::EchoWide.open_files_needed(), Some(20_064));
     }
 
     #[test]

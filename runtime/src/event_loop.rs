@@ -354,7 +354,7 @@ impl Core {
     /// Looks for I/O events, and sleeps in the kernel when nothing else can happen.
     fn wait_for_events(&self) {
         let timeout = if self.executor.has_ready_work() {
-            if !self.reactor.borrow().has_sources() {
+            if !self.shared.registry.has_sources() {
                 return; // work is ready and no socket can have news: skip the system call
             }
             Some(Duration::ZERO)
@@ -379,7 +379,11 @@ impl Core {
                 Some(deadline) => Some(deadline.duration_since(self.clock.now())),
             }
         };
-        if let Err(error) = self.reactor.borrow_mut().wait(&self.shared.poller, timeout) {
+        let waited =
+            self.reactor
+                .borrow_mut()
+                .wait(&self.shared.poller, &self.shared.registry, timeout);
+        if let Err(error) = waited {
             panic!("glass: waiting for I/O events failed: {error}");
         }
     }

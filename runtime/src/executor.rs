@@ -29,6 +29,7 @@ use slab::Slab;
 
 use crate::budget;
 use crate::event_loop;
+use crate::reactor::Registry;
 use crate::task::{self, Home, Task, TaskHeader, TaskId, NO_SLOT};
 
 /// A task's ticket to be polled once, as async-task hands it out.
@@ -71,6 +72,8 @@ pub(crate) struct Shared {
     /// Unique among all loops of the process (timers use it to know their loop).
     pub(crate) loop_id: u64,
     pub(crate) poller: Poller,
+    /// The I/O sources registered with `poller`.
+    pub(crate) registry: Registry,
     inbox: Mutex<Inbox>,
     /// Lets the loop skip the lock on every turn when the inbox is empty.
     inbox_has_work: AtomicBool,
@@ -94,6 +97,7 @@ impl Shared {
         Ok(Shared {
             loop_id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
             poller: Poller::new()?,
+            registry: Registry::default(),
             inbox: Mutex::new(Inbox {
                 work: Vec::new(),
                 closed: false,

@@ -18,8 +18,9 @@
 //! | 5 sync | [`sync`] | [`Event`], [`Lock`], [`Semaphore`], [`Condition`], [`Barrier`], [`Queue`] | 6 |
 //! | 6 composition | `combine.rs`, `task_group.rs` | [`gather!`], [`gather_all`], [`try_gather!`], [`as_completed`], [`TaskGroup`] | 3, 7 |
 //! | 7 blocking | [`blocking`], [`fs`] | [`run_in_executor`], [`ThreadPool`], async files | 8 |
+//! | 8 networking | [`net`], `reactor.rs`, [`io`] | [`net::Async`], TCP, UDP, Unix sockets | 9 |
 //!
-//! Coming next: networking, and the tools for seeing inside the loop.
+//! Coming next: the tools for seeing inside the loop.
 //!
 //! ## A first program
 //!
@@ -46,6 +47,7 @@ pub mod combine;
 mod event_loop;
 mod executor;
 pub mod fs;
+pub mod net;
 mod reactor;
 pub mod sync;
 pub mod task;
