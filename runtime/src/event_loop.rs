@@ -326,6 +326,7 @@ impl EventLoop {
         waker.wake_by_ref(); // queue the first poll
         loop {
             // ANCHOR: loop_turn
+            core.executor.watch.next_turn();
             // I/O; the loop sleeps here when nothing is ready.
             core.wait_for_events();
             // Work sent by other threads.
@@ -334,7 +335,6 @@ impl EventLoop {
             core.fire_due_timers();
             // Run what is ready now; what this work makes ready runs next turn.
             let ready_now = core.executor.ready_len().min(BATCH);
-            core.executor.watch.next_turn();
             if core.executor.watch.settings.seed.is_some() {
                 core.executor.shuffle_front(ready_now);
             }
