@@ -201,3 +201,9 @@ fn files_prints_its_transcript() {
 fn many_loops_prints_its_transcript() {
     check_example("many_loops", &[]);
 }
+
+#[test]
+fn deadlock_prints_its_transcript() {
+    // Part 1 waits out a grace period of 200 ms of real time before the report.
+    check_example("deadlock", &[]);
+}

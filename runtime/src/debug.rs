@@ -30,6 +30,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
 use std::panic::Location;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -116,14 +117,30 @@ thread_local! {
     static CAUSE: Cell<Cause> = const { Cell::new(Cause::Unknown) };
 }
 
+/// Set once any loop of the process watches its tasks: until then, leaf futures skip
+/// noting what they wait on (one relaxed load instead), so the tools cost nothing.
+static ANY_LOOP_WATCHES: AtomicBool = AtomicBool::new(false);
+
+/// True when some loop watches: only then is [`note_wait`] worth its cost.
+#[inline]
+pub(crate) fn watching() -> bool {
+    ANY_LOOP_WATCHES.load(Ordering::Relaxed)
+}
+
 /// Called by a leaf future that returns `Pending`: records what the task waits on.
-pub(crate) fn note_wait(waiting_on: WaitingOn) {
-    WAITING_ON.with(|w| w.set(Some(waiting_on)));
+#[inline]
+pub(crate) fn note_wait(waiting_on: impl FnOnce() -> WaitingOn) {
+    if watching() {
+        WAITING_ON.with(|w| w.set(Some(waiting_on())));
+    }
 }
 // ANCHOR_END: waiting_on
 
-/// The task being polled on this thread.
+/// The task being polled on this thread (known only while a loop watches).
 pub(crate) fn current_task() -> Option<TaskId> {
+    if !watching() {
+        return None;
+    }
     CURRENT_TASK.with(Cell::get)
 }
 
@@ -162,6 +179,8 @@ pub(crate) fn cause() -> Cause {
 /// The watching tools of one loop.
 pub(crate) struct Watch {
     pub(crate) settings: Settings,
+    /// `trace || debug || timeline`, computed once: checked on every poll.
+    watching: bool,
     clock_start: Instant,
     turn: Cell<u64>,
     rng: Cell<u64>,
@@ -174,7 +193,12 @@ pub(crate) struct Watch {
 impl Watch {
     pub(crate) fn new(settings: Settings, clock_start: Instant) -> Watch {
         let seed = settings.seed.unwrap_or(0);
+        let watching = settings.trace || settings.debug || settings.timeline.is_some();
+        if watching {
+            ANY_LOOP_WATCHES.store(true, Ordering::Relaxed);
+        }
         Watch {
+            watching,
             settings,
             clock_start,
             turn: Cell::new(0),
@@ -186,8 +210,9 @@ impl Watch {
     }
 
     /// True when any tool looks at each poll: then polls are timed and named.
+    #[inline]
     pub(crate) fn watching_polls(&self) -> bool {
-        self.settings.trace || self.settings.debug || self.settings.timeline.is_some()
+        self.watching
     }
 
     pub(crate) fn tracing(&self) -> bool {

@@ -90,7 +90,7 @@ impl Source {
             Some(waker) if waker.will_wake(cx.waker()) => {}
             _ => readiness.waker = Some(cx.waker().clone()),
         }
-        debug::note_wait(WaitingOn::Socket {
+        debug::note_wait(|| WaitingOn::Socket {
             fd: self.fd,
             readable: direction == Direction::Read,
         });

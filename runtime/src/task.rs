@@ -434,7 +434,7 @@ impl<T> Task<T> {
         let outcome = match Pin::new(inner).poll(cx) {
             Poll::Pending => {
                 let header = self.header();
-                debug::note_wait(match header.home {
+                debug::note_wait(|| match header.home {
                     Home::Loop(_) => WaitingOn::Task(header.id),
                     Home::Pool(_) => WaitingOn::BlockingJob(header.id),
                 });

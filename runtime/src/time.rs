@@ -377,7 +377,7 @@ impl Sleep {
                 });
             }
         }
-        debug::note_wait(WaitingOn::Timer(deadline));
+        debug::note_wait(|| WaitingOn::Timer(deadline));
         Poll::Pending
     }
 }

@@ -132,7 +132,9 @@ impl<T> Lock<T> {
             return None;
         }
         state.locked = true;
-        state.waiters.holder = debug::current_task();
+        if debug::watching() {
+            state.waiters.holder = debug::current_task();
+        }
         state.value.take()
     }
 
@@ -149,7 +151,9 @@ impl<T> Lock<T> {
             let mut state = lock_state(&self.state);
             if !state.locked && state.waiters.is_empty() {
                 state.locked = true;
-                state.waiters.holder = debug::current_task();
+                if debug::watching() {
+                    state.waiters.holder = debug::current_task();
+                }
                 return Poll::Ready(state.value.take().expect("a free lock holds its value"));
             }
             *key = Some(state.waiters.push_back((), cx.waker()));
@@ -159,7 +163,9 @@ impl<T> Lock<T> {
         match state.waiters.status(waiting) {
             Status::Handed => {
                 state.waiters.remove(waiting);
-                state.waiters.holder = debug::current_task();
+                if debug::watching() {
+                    state.waiters.holder = debug::current_task();
+                }
                 *key = None;
                 Poll::Ready(state.value.take().expect("a handed lock holds its value"))
             }

@@ -90,7 +90,7 @@ impl<W> WaiterList<W> {
 
     /// Tells the watching tools what the polled task now waits on (see debug.rs).
     fn note(&self) {
-        debug::note_wait(WaitingOn::Primitive {
+        debug::note_wait(|| WaitingOn::Primitive {
             kind: self.kind,
             at: self as *const Self as usize,
             held_by: self.holder,
