@@ -197,13 +197,18 @@ impl Watch {
         if watching {
             ANY_LOOP_WATCHES.store(true, Ordering::Relaxed);
         }
+        let timeline = if settings.timeline.is_some() {
+            vec![r#"{"name":"thread_name","ph":"M","pid":1,"tid":0,"args":{"name":"main future and loop events"}}"#.to_owned()]
+        } else {
+            Vec::new()
+        };
         Watch {
             watching,
             settings,
             clock_start,
             turn: Cell::new(0),
             rng: Cell::new(seed),
-            timeline: RefCell::new(Vec::new()),
+            timeline: RefCell::new(timeline),
             timeline_start: std::time::Instant::now(),
             reported_deadlock: Cell::new(false),
         }

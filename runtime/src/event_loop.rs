@@ -147,7 +147,16 @@ impl Wake for MainWaker {
         if self.scheduled.swap(true, Ordering::AcqRel) {
             return;
         }
-        let queued_here = with_loop(&self.shared, |core| core.executor.push(Work::Main));
+        let queued_here = with_loop(&self.shared, |core| {
+            if core.executor.watch.tracing() {
+                let why = debug::cause();
+                core.executor.watch.trace(
+                    core.clock.now(),
+                    format_args!("the main future woken by {why}"),
+                );
+            }
+            core.executor.push(Work::Main)
+        });
         if queued_here.is_none() {
             // A closed loop has no main future left to wake.
             let _ = self.shared.send(RemoteWork::Main);
@@ -335,6 +344,10 @@ impl EventLoop {
             core.fire_due_timers();
             // Run what is ready now; what this work makes ready runs next turn.
             let ready_now = core.executor.ready_len().min(BATCH);
+            if ready_now > 0 {
+                // Something runs: a later stall is a new one, worth a new report.
+                core.executor.watch.reported_deadlock.set(false);
+            }
             if core.executor.watch.settings.seed.is_some() {
                 core.executor.shuffle_front(ready_now);
             }

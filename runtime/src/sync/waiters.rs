@@ -4,7 +4,7 @@
 //! primitive's waiter list and returns `Pending`. When the resource frees up, the
 //! primitive does not just wake the first waiter and let everybody race for it. It
 //! **hands** the resource over: it unlinks the waiter from the list, marks it
-//! *handed* (for a queue, the item itself goes into the waiter's entry), and only
+//! *handed* (for a queue, an item in it is reserved for the waiter), and only
 //! then wakes it. When the waiter's future is polled next, the resource is already
 //! its own. Three properties follow:
 //!
