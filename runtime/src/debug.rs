@@ -8,9 +8,10 @@
 //!   finished, a timer fired, a socket ready, a jump of the paused clock, and every
 //!   wake-up with *why* (by which task, timer, socket or thread).
 //! - **Debug** (`GLASS_DEBUG=1`, or `.debug(true)`): a warning when one poll holds the
-//!   loop longer than a threshold (100 ms), naming the task and where it was spawned,
-//!   and when a task's panic is dropped without anyone awaiting it. It also keeps each
-//!   task's name and spawn location for [`dump`](crate::task::dump).
+//!   loop longer than a threshold (100 ms), naming the task and where it was spawned.
+//!   It also keeps each task's name, spawn location and what it waits on for
+//!   [`dump`](crate::task::dump) and the deadlock report. (A task's panic is always
+//!   reported on stderr when it happens, debug or not.)
 //! - **Timeline** (`GLASS_TIMELINE=path.json`): a Chrome trace-event file, one track per
 //!   task and a slice per poll, to open in Perfetto or `chrome://tracing`.
 //! - **Seed** (`GLASS_SEED=n`): each turn's ready tasks run in an order shuffled by a
@@ -46,6 +47,7 @@ pub enum OnDeadlock {
     Panic,
 }
 
+// ANCHOR: settings
 /// The watching tools' settings, fixed when the loop is built.
 #[derive(Clone, Debug)]
 pub(crate) struct Settings {
@@ -74,6 +76,8 @@ impl Default for Settings {
         }
     }
 }
+
+// ANCHOR_END: settings
 
 /// A task as the watching tools name it.
 #[derive(Clone)]
@@ -136,6 +140,7 @@ pub(crate) fn note_wait(waiting_on: impl FnOnce() -> WaitingOn) {
 }
 // ANCHOR_END: waiting_on
 
+// ANCHOR: polling
 /// The task being polled on this thread (known only while a loop watches).
 pub(crate) fn current_task() -> Option<TaskId> {
     if !watching() {
@@ -152,6 +157,8 @@ pub(crate) fn polling<R>(id: Option<TaskId>, poll: impl FnOnce() -> R) -> (R, Op
     CURRENT_TASK.with(|c| c.set(before));
     (result, WAITING_ON.with(Cell::take))
 }
+
+// ANCHOR_END: polling
 
 /// Why a wake-up happens, for the trace.
 #[derive(Clone, Copy, Debug)]
@@ -344,7 +351,7 @@ impl fmt::Display for WaitingOn {
                 readable: false,
             } => write!(f, "fd {fd} to be writable"),
             WaitingOn::Task(id) => write!(f, "task {id} to finish"),
-            WaitingOn::BlockingJob(id) => write!(f, "blocking job {id}"),
+            WaitingOn::BlockingJob(id) => write!(f, "a blocking job (pool job {id})"),
         }
     }
 }

@@ -574,6 +574,7 @@ impl Core {
     }
     // ANCHOR_END: deadlock
 
+    // ANCHOR: poll_main
     /// Polls the main future, watched when the loop watches.
     fn poll_main<R>(&self, poll: &mut dyn FnMut() -> Poll<R>) -> Poll<R> {
         let watch = &self.executor.watch;
@@ -596,7 +597,9 @@ impl Core {
         watch.after_poll(self.clock.now(), &label, started, outcome);
         result
     }
+    // ANCHOR_END: poll_main
 
+    // ANCHOR: dump_into
     /// Describes every live task; see `task::dump`.
     pub(crate) fn dump(&self) -> String {
         let mut out = String::new();
@@ -614,7 +617,7 @@ impl Core {
         self.executor.dump(out);
         let _ = writeln!(out, "  ({} live tasks)", self.executor.live_tasks());
     }
-    // ANCHOR_END: wait_for_events
+    // ANCHOR_END: dump_into
 }
 
 // ANCHOR: run

@@ -417,6 +417,7 @@ impl Executor {
     }
     // ANCHOR_END: run_watched
 
+    // ANCHOR: executor_dump
     /// Describes the live tasks (see `task::dump`).
     pub(crate) fn dump(&self, out: &mut String) {
         let scheduled: Vec<TaskId> = self
@@ -444,12 +445,14 @@ impl Executor {
             debug::dump_line(out, watched.map(|w| &w.label), task.id, state, waiting);
         }
     }
+    // ANCHOR_END: executor_dump
 
     /// How many tasks are alive (polled at least once and not finished).
     pub(crate) fn live_tasks(&self) -> usize {
         self.live.borrow().len()
     }
 
+    // ANCHOR: shuffle_front
     /// Shuffles the first `n` items of the ready queue (`GLASS_SEED`).
     pub(crate) fn shuffle_front(&self, n: usize) {
         let mut ready = self.ready.borrow_mut();
@@ -459,6 +462,7 @@ impl Executor {
             front.swap(i, j);
         }
     }
+    // ANCHOR_END: shuffle_front
 
     pub(crate) fn wake_live_task(&self, slot: usize, id: TaskId) {
         let waker = match self.live.borrow().get(slot) {

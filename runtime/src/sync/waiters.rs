@@ -88,6 +88,7 @@ impl<W> WaiterList<W> {
         }
     }
 
+    // ANCHOR: note
     /// Tells the watching tools what the polled task now waits on (see debug.rs).
     fn note(&self) {
         debug::note_wait(|| WaitingOn::Primitive {
@@ -96,6 +97,7 @@ impl<W> WaiterList<W> {
             held_by: self.holder,
         });
     }
+    // ANCHOR_END: note
 
     /// How many waiters are queued (not counting those handed a resource).
     pub(crate) fn len(&self) -> usize {
