@@ -235,3 +235,9 @@ fn echo_server_prints_its_transcript() {
 fn http_get_prints_its_transcript() {
     check_example("http_get", &[]);
 }
+
+#[test]
+fn deadlock_prints_its_transcript() {
+    // Part 1 waits out a grace period of 200 ms of real time before the report.
+    check_example("deadlock", &[]);
+}

@@ -148,7 +148,7 @@ impl PoolShared {
                 state.running += 1;
                 drop(state);
                 // A job cancelled while it was queued is dropped without running.
-                let cancelled = job.metadata().cancel_requested.load(Ordering::SeqCst);
+                let cancelled = job.metadata().cancel_requested();
                 run_counted_step(job, cancelled);
                 state = self.lock();
                 state.running -= 1;
@@ -264,7 +264,7 @@ impl Drop for JobCount {
 /// Runs one step of a job, then lets its count go (see [`JobCount`]).
 fn run_counted_step(job: Runnable, cancelled: bool) {
     SET_ASIDE.with(|set_aside| *set_aside.borrow_mut() = Some(Vec::new()));
-    task::run_step(job, cancelled);
+    let _ = task::run_step(job, cancelled);
     let finished = SET_ASIDE.with(|set_aside| set_aside.borrow_mut().take());
     drop(finished); // now the result is stored and its waiter woken
 }

@@ -20,7 +20,7 @@
 //!
 //! The book explains this file in chapter 4, "The event loop".
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::env;
 use std::fmt;
 use std::future::Future;
@@ -33,9 +33,10 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use crate::budget;
+use crate::debug::{self, Cause, OnDeadlock, WaitingOn, Watch};
 use crate::executor::{Executor, RemoteWork, Shared, Work};
 use crate::reactor::Reactor;
-use crate::task::{self, panic_message, Home, Task};
+use crate::task::{self, panic_message, Home, Task, TaskId};
 use crate::time::{Clock, TimerAction, TimerQueue};
 
 // ANCHOR: batch
@@ -58,6 +59,8 @@ pub(crate) struct Core {
     pub(crate) timers: RefCell<TimerQueue>,
     pub(crate) clock: Clock,
     reactor: RefCell<Reactor>,
+    /// What the main future waits on (for the dump), when the loop watches.
+    main_waiting: Cell<Option<WaitingOn>>,
 }
 // ANCHOR_END: core
 
@@ -144,7 +147,16 @@ impl Wake for MainWaker {
         if self.scheduled.swap(true, Ordering::AcqRel) {
             return;
         }
-        let queued_here = with_loop(&self.shared, |core| core.executor.push(Work::Main));
+        let queued_here = with_loop(&self.shared, |core| {
+            if core.executor.watch.tracing() {
+                let why = debug::cause();
+                core.executor.watch.trace(
+                    core.clock.now(),
+                    format_args!("the main future woken by {why}"),
+                );
+            }
+            core.executor.push(Work::Main)
+        });
         if queued_here.is_none() {
             // A closed loop has no main future left to wake.
             let _ = self.shared.send(RemoteWork::Main);
@@ -179,6 +191,7 @@ pub struct EventLoop {
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
     paused_clock: Option<bool>,
+    watch: debug::Settings,
 }
 
 impl Builder {
@@ -188,6 +201,55 @@ impl Builder {
     /// turns it on.
     pub fn paused_clock(mut self, paused: bool) -> Builder {
         self.paused_clock = Some(paused);
+        self
+    }
+
+    /// Prints one line per loop event on stderr (the environment variable
+    /// `GLASS_TRACE=1` does the same); see chapter 10.
+    pub fn trace(mut self, trace: bool) -> Builder {
+        self.watch.trace = trace;
+        self
+    }
+
+    /// Warns about polls that hold the loop too long, and keeps each task's name and
+    /// spawn location for [`task::dump`](crate::task::dump) and the deadlock report
+    /// (`GLASS_DEBUG=1` does the same).
+    pub fn debug(mut self, debug: bool) -> Builder {
+        self.watch.debug = debug;
+        self
+    }
+
+    /// How long one poll may take before `debug` warns (default 100 ms).
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
+        self.watch.slow_poll = threshold;
+        self
+    }
+
+    /// Writes a Chrome trace-event file of every poll to `path` when the loop is
+    /// dropped (`GLASS_TIMELINE=path` does the same). Open it in Perfetto.
+    pub fn timeline(mut self, path: impl Into<std::path::PathBuf>) -> Builder {
+        self.watch.timeline = Some(path.into());
+        self
+    }
+
+    /// Runs each turn's ready tasks in an order shuffled by a generator seeded with
+    /// `seed` (`GLASS_SEED=n` does the same): different seeds shake out ordering bugs,
+    /// the same seed replays an order exactly.
+    pub fn seed(mut self, seed: u64) -> Builder {
+        self.watch.seed = Some(seed);
+        self
+    }
+
+    /// What to do when nothing in the loop can make progress: report (the default) or
+    /// panic (the default on the paused clock).
+    pub fn on_deadlock(mut self, action: OnDeadlock) -> Builder {
+        self.watch.on_deadlock = Some(action);
+        self
+    }
+
+    /// How long the loop must be stuck before it reports a deadlock (default 1 s).
+    pub fn deadlock_grace(mut self, grace: Duration) -> Builder {
+        self.watch.deadlock_grace = grace;
         self
     }
 
@@ -201,18 +263,21 @@ impl Builder {
         let paused = self
             .paused_clock
             .unwrap_or_else(|| env::var("GLASS_PAUSED_CLOCK").is_ok_and(|v| v == "1"));
-        let shared = Arc::new(Shared::new().unwrap_or_else(|error| {
+        let shared = Arc::new(Shared::new(self.watch.trace).unwrap_or_else(|error| {
             panic!(
                 "glass could not create its poller (epoll/kqueue): {error}; the process is \
                  probably out of file descriptors"
             )
         }));
+        let clock = Clock::new(paused);
+        let watch = Watch::new(self.watch, clock.now());
         let core = Core {
-            executor: Executor::new(Arc::clone(&shared)),
+            executor: Executor::new(Arc::clone(&shared), watch),
             shared,
             timers: RefCell::new(TimerQueue::default()),
-            clock: Clock::new(paused),
+            clock,
             reactor: RefCell::new(Reactor::new()),
+            main_waiting: Cell::new(None),
         };
         crate::blocking::loop_started();
         EventLoop {
@@ -270,21 +335,34 @@ impl EventLoop {
         waker.wake_by_ref(); // queue the first poll
         loop {
             // ANCHOR: loop_turn
-            core.wait_for_events(); // I/O; sleeps here when nothing is ready
-            core.executor.take_inbox(); // work sent by other threads
-            core.fire_due_timers(); // wake sleepers, queue call_later callbacks
-                                    // Run what is ready now; what this work makes ready runs next turn.
+            core.executor.watch.next_turn();
+            // I/O; the loop sleeps here when nothing is ready.
+            core.wait_for_events();
+            // Work sent by other threads.
+            core.executor.take_inbox();
+            // Wake sleepers, queue call_later callbacks.
+            core.fire_due_timers();
+            // Run what is ready now; what this work makes ready runs next turn.
             let ready_now = core.executor.ready_len().min(BATCH);
+            if ready_now > 0 {
+                // Something runs: a later stall is a new one, worth a new report.
+                core.executor.watch.reported_deadlock.set(false);
+            }
+            if core.executor.watch.settings.seed.is_some() {
+                core.executor.shuffle_front(ready_now);
+            }
             for _ in 0..ready_now {
                 let Some(work) = core.executor.pop() else {
                     break;
                 };
                 match work {
-                    Work::Task(runnable) => core.executor.run_task(runnable, false),
+                    Work::Task(runnable) => core.executor.run_task(runnable, false, &core.clock),
                     Work::Call(callback) => run_callback(callback),
                     Work::Main => {
                         main_waker.scheduled.store(false, Ordering::Release);
-                        let poll = budget::with_budget(|| future.as_mut().poll(&mut cx));
+                        let poll = core.poll_main(&mut || {
+                            budget::with_budget(|| future.as_mut().poll(&mut cx))
+                        });
                         if let Poll::Ready(output) = poll {
                             return output;
                         }
@@ -302,7 +380,8 @@ impl Drop for EventLoop {
         // Enter the loop, so that destructors that spawn or touch timers find it.
         let entered = CURRENT.try_with(|current| current.borrow().is_none());
         let _entered = matches!(entered, Ok(true)).then(|| Entered::new(&self.core, "drop"));
-        self.core.executor.close();
+        self.core.executor.close(&self.core.clock);
+        self.core.executor.watch.write_timeline();
         // Timer callbacks that never ran are dropped, as asyncio drops them.
         let leftovers = self.core.timers.borrow_mut().clear();
         drop(leftovers);
@@ -321,7 +400,10 @@ impl fmt::Debug for EventLoop {
 /// Calls a callback from the ready queue. A panic in it is reported and the loop goes
 /// on, as asyncio's loop logs an exception raised by a callback.
 fn run_callback(callback: Box<dyn FnOnce()>) {
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(callback)) {
+    let called = debug::because(Cause::Callback, || {
+        panic::catch_unwind(AssertUnwindSafe(callback))
+    });
+    if let Err(payload) = called {
         eprintln!(
             "glass: a callback panicked ({}); the loop goes on",
             panic_message(payload.as_ref())
@@ -341,10 +423,14 @@ impl Core {
         let now = self.clock.now();
         loop {
             let due = self.timers.borrow_mut().pop_due(now);
-            match due {
-                None => break,
-                Some(TimerAction::Wake(waker)) => waker.wake(),
-                Some(TimerAction::Call(callback)) => self.executor.push(Work::Call(callback)),
+            let Some(action) = due else { break };
+            if self.executor.watch.tracing() {
+                self.executor.watch.trace(now, format_args!("timer fired"));
+            }
+            self.executor.watch.timeline_mark("timer");
+            match action {
+                TimerAction::Wake(waker) => debug::because(Cause::Timer, || waker.wake()),
+                TimerAction::Call(callback) => self.executor.push(Work::Call(callback)),
             }
         }
     }
@@ -353,6 +439,7 @@ impl Core {
     // ANCHOR: wait_for_events
     /// Looks for I/O events, and sleeps in the kernel when nothing else can happen.
     fn wait_for_events(&self) {
+        let mut stuck = false;
         let timeout = if self.executor.has_ready_work() {
             if !self.shared.registry.has_sources() {
                 return; // work is ready and no socket can have news: skip the system call
@@ -360,8 +447,17 @@ impl Core {
             Some(Duration::ZERO)
         } else {
             let next_deadline = self.timers.borrow_mut().next_deadline();
+            let waits_on_world =
+                self.shared.registry.has_sources() || self.shared.blocking_jobs_running();
             match next_deadline {
-                None => None, // nothing scheduled: sleep until I/O or another thread
+                // Nothing scheduled: sleep until I/O or another thread.
+                None if waits_on_world => None,
+                // No socket and no blocking job either: nothing in the loop can wake
+                // anyone. Wait a grace period, then report a deadlock (see debug.rs).
+                None => {
+                    stuck = true;
+                    Some(self.executor.watch.settings.deadlock_grace)
+                }
                 // A blocking job may still finish "before" the next timer: on the
                 // paused clock, wait for it (it wakes us) instead of jumping.
                 Some(_) if self.clock.is_paused() && self.shared.blocking_jobs_running() => None,
@@ -370,24 +466,158 @@ impl Core {
                 Some(_) if self.clock.is_paused() && self.executor.has_ready_work() => {
                     Some(Duration::ZERO)
                 }
+                // Sockets may have news already queued in the kernel: look at them
+                // before letting time jump, or a timeout could beat a reply that has
+                // in fact arrived.
+                Some(_) if self.clock.is_paused() && self.look_at_sockets_first() => {
+                    Some(Duration::ZERO)
+                }
                 Some(deadline) if self.clock.is_paused() => {
                     // Every task waits: on the paused clock, time jumps to the next
                     // timer, which fires right after this look, in the same turn.
                     self.clock.jump_to(deadline);
+                    let watch = &self.executor.watch;
+                    if watch.tracing() {
+                        watch.trace(deadline, format_args!("every task waits: the clock jumps"));
+                    }
                     Some(Duration::ZERO)
                 }
                 Some(deadline) => Some(deadline.duration_since(self.clock.now())),
             }
         };
-        let waited =
-            self.reactor
-                .borrow_mut()
-                .wait(&self.shared.poller, &self.shared.registry, timeout);
+        let watch = &self.executor.watch;
+        let on_event = |fd: i32, readable: bool, writable: bool| {
+            if watch.tracing() {
+                let what = match (readable, writable) {
+                    (true, true) => "readable and writable",
+                    (true, false) => "readable",
+                    _ => "writable",
+                };
+                watch.trace(self.clock.now(), format_args!("fd {fd} {what}"));
+            }
+            watch.timeline_mark("fd ready");
+        };
+        let started = std::time::Instant::now();
+        let waited = self.reactor.borrow_mut().wait(
+            &self.shared.poller,
+            &self.shared.registry,
+            timeout,
+            &on_event,
+        );
         if let Err(error) = waited {
             panic!("glass: waiting for I/O events failed: {error}");
         }
+        // Stuck for the whole grace period (not woken early by a stale notification),
+        // and still nothing to do: nothing in the loop will ever do anything.
+        let waited_it_out = started.elapsed() >= self.executor.watch.settings.deadlock_grace;
+        if stuck
+            && waited_it_out
+            && !self.executor.has_ready_work()
+            && !self.shared.registry.has_sources()
+        {
+            self.deadlock();
+        }
     }
     // ANCHOR_END: wait_for_events
+
+    /// On the paused clock, before a jump: takes the socket events already queued, and
+    /// says whether they made work ready (then time must not jump yet).
+    fn look_at_sockets_first(&self) -> bool {
+        if !self.shared.registry.has_sources() {
+            return false;
+        }
+        let looked = self.reactor.borrow_mut().wait(
+            &self.shared.poller,
+            &self.shared.registry,
+            Some(Duration::ZERO),
+            &|_, _, _| {},
+        );
+        if let Err(error) = looked {
+            panic!("glass: waiting for I/O events failed: {error}");
+        }
+        self.executor.has_ready_work()
+    }
+
+    // ANCHOR: deadlock
+    /// Nothing in the loop can make progress: say so (once), or panic.
+    fn deadlock(&self) {
+        let watch = &self.executor.watch;
+        if watch.reported_deadlock.replace(true) {
+            return; // reported already: keep waiting quietly
+        }
+        let mut report = format!(
+            "glass: all tasks are waiting and nothing in the loop can wake them: no task is \
+             ready, no timer is armed, no socket is registered and no blocking job runs \
+             (for {:?}). A deadlock? Who waits on what:\n",
+            watch.settings.deadlock_grace
+        );
+        self.dump_into(&mut report);
+        if !watch.watching_polls() {
+            report.push_str(
+                "(run with GLASS_DEBUG=1, or EventLoop::builder().debug(true), to see each \
+                 task's name, where it was spawned and what it waits on)\n",
+            );
+        }
+        let paused = self.clock.is_paused();
+        let action = watch.settings.on_deadlock.unwrap_or(if paused {
+            OnDeadlock::Panic
+        } else {
+            OnDeadlock::Report
+        });
+        match action {
+            OnDeadlock::Panic => panic!("{report}"),
+            OnDeadlock::Report => eprintln!(
+                "{report}A plain thread holding a waker may still wake them: glass keeps \
+                 waiting."
+            ),
+        }
+    }
+    // ANCHOR_END: deadlock
+
+    // ANCHOR: poll_main
+    /// Polls the main future, watched when the loop watches.
+    fn poll_main<R>(&self, poll: &mut dyn FnMut() -> Poll<R>) -> Poll<R> {
+        let watch = &self.executor.watch;
+        if !watch.watching_polls() {
+            return poll();
+        }
+        let started = std::time::Instant::now();
+        let (result, waiting) = debug::polling(None, || debug::because(Cause::Main, &mut *poll));
+        self.main_waiting.set(waiting);
+        let label = debug::Label {
+            id: TaskId(0),
+            name: Some("main".into()),
+            spawned_at: std::panic::Location::caller(),
+        };
+        let outcome = if result.is_ready() {
+            "Ready"
+        } else {
+            "Pending"
+        };
+        watch.after_poll(self.clock.now(), &label, started, outcome);
+        result
+    }
+    // ANCHOR_END: poll_main
+
+    // ANCHOR: dump_into
+    /// Describes every live task; see `task::dump`.
+    pub(crate) fn dump(&self) -> String {
+        let mut out = String::new();
+        self.dump_into(&mut out);
+        out
+    }
+
+    fn dump_into(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let main = match self.main_waiting.get() {
+            Some(waiting) => format!(", waiting on {waiting}"),
+            None => String::new(),
+        };
+        let _ = writeln!(out, "  the main future{main}");
+        self.executor.dump(out);
+        let _ = writeln!(out, "  ({} live tasks)", self.executor.live_tasks());
+    }
+    // ANCHOR_END: dump_into
 }
 
 // ANCHOR: run

@@ -28,9 +28,11 @@ use polling::Poller;
 use slab::Slab;
 
 use crate::budget;
+use crate::debug::{self, Cause, Label, WaitingOn, Watch};
 use crate::event_loop;
 use crate::reactor::Registry;
-use crate::task::{self, Home, Task, TaskHeader, TaskId, NO_SLOT};
+use crate::task::{self, Ending, Home, Step, Task, TaskHeader, TaskId, NO_SLOT};
+use crate::time::{Clock, Instant};
 
 /// A task's ticket to be polled once, as async-task hands it out.
 pub(crate) type Runnable = async_task::Runnable<TaskHeader>;
@@ -78,6 +80,8 @@ pub(crate) struct Shared {
     /// Lets the loop skip the lock on every turn when the inbox is empty.
     inbox_has_work: AtomicBool,
     next_task_id: AtomicU64,
+    /// Whether the loop traces (other threads print their wake-ups themselves).
+    pub(crate) trace: bool,
     /// Blocking jobs started from this loop and not yet finished: the paused clock does
     /// not jump while one runs (its result may come back "before" the next timer).
     blocking_jobs: AtomicUsize,
@@ -93,7 +97,7 @@ struct Inbox {
 static NEXT_LOOP_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Shared {
-    pub(crate) fn new() -> io::Result<Shared> {
+    pub(crate) fn new(trace: bool) -> io::Result<Shared> {
         Ok(Shared {
             loop_id: NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed),
             poller: Poller::new()?,
@@ -104,6 +108,7 @@ impl Shared {
             }),
             inbox_has_work: AtomicBool::new(false),
             next_task_id: AtomicU64::new(1),
+            trace,
             blocking_jobs: AtomicUsize::new(0),
         })
     }
@@ -217,15 +222,30 @@ pub(crate) fn schedule(runnable: Runnable) {
     };
     if event_loop::is_current(shared) {
         // The common case: a task woken by its own loop (a timer, a lock, another task).
-        event_loop::with_current(|core| core.executor.push(Work::Task(runnable)));
+        event_loop::with_current(|core| {
+            if core.executor.watch.tracing() {
+                let id = runnable.metadata().id;
+                let why = debug::cause();
+                core.executor
+                    .watch
+                    .trace(core.clock.now(), format_args!("task {id} woken by {why}"));
+            }
+            core.executor.push(Work::Task(runnable))
+        });
     } else {
+        if shared.trace {
+            let id = runnable.metadata().id;
+            let thread = std::thread::current();
+            let from = thread.name().unwrap_or("unnamed");
+            eprintln!("glass: task {id} woken from thread '{from}'");
+        }
         let shared = Arc::clone(shared);
         if let Err(RemoteWork::Task(runnable)) = shared.send(RemoteWork::Task(runnable)) {
             // The loop has closed. Only a `Send` task spawned through a `Handle` can get
             // here (the loop cancelled all of its own before closing): cancel it on this
             // thread, so that whoever awaits it hears "cancelled" instead of waiting
             // forever.
-            task::run_step(runnable, true);
+            let _ = task::run_step(runnable, true);
         }
     }
 }
@@ -236,19 +256,29 @@ pub(crate) fn schedule(runnable: Runnable) {
 struct LiveTask {
     id: TaskId,
     waker: Waker,
+    /// Its name, spawn location and what it waits on, kept only while the loop watches
+    /// (see debug.rs): one pointer otherwise.
+    watched: Option<Box<Watched>>,
+}
+
+struct Watched {
+    label: Label,
+    waiting: Option<WaitingOn>,
 }
 
 /// The loop-thread half of the executor.
 pub(crate) struct Executor {
     pub(crate) shared: Arc<Shared>,
+    pub(crate) watch: Watch,
     ready: RefCell<VecDeque<Work>>,
     live: RefCell<Slab<LiveTask>>,
 }
 
 impl Executor {
-    pub(crate) fn new(shared: Arc<Shared>) -> Executor {
+    pub(crate) fn new(shared: Arc<Shared>, watch: Watch) -> Executor {
         Executor {
             shared,
+            watch,
             ready: RefCell::new(VecDeque::with_capacity(64)),
             live: RefCell::new(Slab::new()),
         }
@@ -292,6 +322,15 @@ impl Executor {
         F::Output: 'static,
     {
         let id = self.shared.next_task_id();
+        if self.watch.tracing() {
+            let name = task::display_name(id, name.as_deref());
+            let now =
+                event_loop::with_current(|core| core.clock.now()).unwrap_or_else(Instant::now);
+            self.watch.trace(
+                now,
+                format_args!("task '{name}' ({id}) spawned at {spawned_at}"),
+            );
+        }
         let (runnable, task) = task::new_local_task(&self.shared, id, name, spawned_at, future);
         // A new task is ready at once: its first poll starts running its body.
         self.push(Work::Task(runnable));
@@ -301,27 +340,129 @@ impl Executor {
 
     // ANCHOR: run_task
     /// Polls a task once (or cancels it), keeping the list of live tasks up to date.
-    pub(crate) fn run_task(&self, runnable: Runnable, cancel_anyway: bool) {
+    pub(crate) fn run_task(&self, runnable: Runnable, cancel_anyway: bool, clock: &Clock) {
         let header = runnable.metadata();
-        let mut slot = header.slot.load(Ordering::Relaxed);
+        let mut slot = header.slot();
         if slot == NO_SLOT {
             // First poll: remember the task's waker, so that `cancel()` and the loop's
             // close can reach the task while it waits.
             let live = LiveTask {
                 id: header.id,
                 waker: runnable.waker(),
+                watched: self.watch.watching_polls().then(|| self.watched(header)),
             };
             slot = self.live.borrow_mut().insert(live);
             // SeqCst pairs with `Task::cancel`: see the comment there.
-            header.slot.store(slot, Ordering::SeqCst);
+            header.set_slot(slot);
         }
-        let cancel = cancel_anyway || header.cancel_requested.load(Ordering::SeqCst);
-        let finished = budget::with_budget(|| task::run_step(runnable, cancel));
-        if finished {
+        let cancel = cancel_anyway || header.cancel_requested();
+        if self.watch.watching_polls() {
+            return self.run_watched(runnable, slot, cancel, clock);
+        }
+        let step = budget::with_budget(|| task::run_step(runnable, cancel));
+        if let Step::Finished(_) = step {
             self.live.borrow_mut().remove(slot);
         }
     }
     // ANCHOR_END: run_task
+
+    fn watched(&self, header: &TaskHeader) -> Box<Watched> {
+        let label = Label {
+            id: header.id,
+            name: header.name.clone(),
+            spawned_at: header.spawned_at,
+        };
+        self.watch.timeline_task(&label);
+        Box::new(Watched {
+            label,
+            waiting: None,
+        })
+    }
+
+    // ANCHOR: run_watched
+    /// `run_task` while the loop watches: the poll is timed, named and traced, and
+    /// what the task waits on afterwards is kept for `dump` and the deadlock report.
+    fn run_watched(&self, runnable: Runnable, slot: usize, cancel: bool, clock: &Clock) {
+        let id = runnable.metadata().id;
+        let label = self.live.borrow()[slot]
+            .watched
+            .as_ref()
+            .map(|w| w.label.clone());
+        let started = std::time::Instant::now();
+        let (step, waiting) = debug::polling(Some(id), || {
+            debug::because(Cause::Task(id), || {
+                budget::with_budget(|| task::run_step(runnable, cancel))
+            })
+        });
+        let result = match step {
+            Step::Pending => "Pending",
+            Step::Finished(Ending::Completed) => "Ready",
+            Step::Finished(Ending::Panicked) => "panicked",
+            Step::Finished(Ending::Cancelled) => "cancelled",
+        };
+        if let Some(label) = &label {
+            self.watch.after_poll(clock.now(), label, started, result);
+        }
+        let mut live = self.live.borrow_mut();
+        match step {
+            Step::Finished(_) => {
+                live.remove(slot);
+            }
+            Step::Pending => {
+                if let Some(watched) = live[slot].watched.as_mut() {
+                    watched.waiting = waiting;
+                }
+            }
+        }
+    }
+    // ANCHOR_END: run_watched
+
+    // ANCHOR: executor_dump
+    /// Describes the live tasks (see `task::dump`).
+    pub(crate) fn dump(&self, out: &mut String) {
+        let scheduled: Vec<TaskId> = self
+            .ready
+            .borrow()
+            .iter()
+            .filter_map(|work| match work {
+                Work::Task(runnable) => Some(runnable.metadata().id),
+                _ => None,
+            })
+            .collect();
+        let current = debug::current_task();
+        for (_, task) in self.live.borrow().iter() {
+            let state = if Some(task.id) == current {
+                "running"
+            } else if scheduled.contains(&task.id) {
+                "scheduled"
+            } else {
+                "waiting"
+            };
+            let watched = task.watched.as_deref();
+            let waiting = watched
+                .and_then(|w| w.waiting)
+                .filter(|_| state == "waiting");
+            debug::dump_line(out, watched.map(|w| &w.label), task.id, state, waiting);
+        }
+    }
+    // ANCHOR_END: executor_dump
+
+    /// How many tasks are alive (polled at least once and not finished).
+    pub(crate) fn live_tasks(&self) -> usize {
+        self.live.borrow().len()
+    }
+
+    // ANCHOR: shuffle_front
+    /// Shuffles the first `n` items of the ready queue (`GLASS_SEED`).
+    pub(crate) fn shuffle_front(&self, n: usize) {
+        let mut ready = self.ready.borrow_mut();
+        let front = &mut ready.make_contiguous()[..n];
+        for i in (1..front.len()).rev() {
+            let j = (self.watch.next_random() % (i as u64 + 1)) as usize;
+            front.swap(i, j);
+        }
+    }
+    // ANCHOR_END: shuffle_front
 
     pub(crate) fn wake_live_task(&self, slot: usize, id: TaskId) {
         let waker = match self.live.borrow().get(slot) {
@@ -334,7 +475,7 @@ impl Executor {
     // ANCHOR: close
     /// Cancels every task still alive, running their destructors on this thread, and
     /// closes the inbox. Called when the loop is dropped.
-    pub(crate) fn close(&self) {
+    pub(crate) fn close(&self, clock: &Clock) {
         loop {
             self.take_inbox();
             // Waking a waiting task puts it in the ready queue, where we can reach it.
@@ -347,7 +488,7 @@ impl Executor {
             waiting.into_iter().for_each(Waker::wake);
             while let Some(work) = self.pop() {
                 match work {
-                    Work::Task(runnable) => self.run_task(runnable, true),
+                    Work::Task(runnable) => self.run_task(runnable, true, clock),
                     // Callbacks that never ran are dropped, as asyncio drops them.
                     Work::Main | Work::Call(_) => {}
                 }

@@ -44,6 +44,7 @@ pub mod blocking;
 mod budget;
 #[doc(hidden)]
 pub mod combine;
+mod debug;
 mod event_loop;
 mod executor;
 pub mod fs;
@@ -57,6 +58,7 @@ mod waker;
 
 pub use blocking::{run_in_executor, ThreadPool};
 pub use combine::{as_completed, gather_all, try_gather_all, AsCompleted};
+pub use debug::OnDeadlock;
 pub use event_loop::{call_soon, run, Builder as EventLoopBuilder, EventLoop, Handle};
 pub use sync::{
     Barrier, BarrierWaitResult, Condition, Event, GetError, LifoQueue, Lock, LockGuard,

@@ -26,6 +26,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use polling::{Events, Poller};
+
+use crate::debug::{self, Cause, WaitingOn};
 use slab::Slab;
 
 /// Reading or writing: a source's two directions.
@@ -40,6 +42,8 @@ pub(crate) enum Direction {
 pub(crate) struct Source {
     /// Its key in the registry, which is also its key in the poller.
     pub(crate) key: usize,
+    /// The file descriptor, for the trace and the dump.
+    pub(crate) fd: i32,
     directions: Mutex<[Readiness; 2]>,
 }
 
@@ -86,6 +90,10 @@ impl Source {
             Some(waker) if waker.will_wake(cx.waker()) => {}
             _ => readiness.waker = Some(cx.waker().clone()),
         }
+        debug::note_wait(|| WaitingOn::Socket {
+            fd: self.fd,
+            readable: direction == Direction::Read,
+        });
         Poll::Pending
     }
     // ANCHOR_END: poll_ready
@@ -140,11 +148,12 @@ impl Registry {
 
     /// Makes a new source; the caller adds its file descriptor to the poller with the
     /// source's key.
-    pub(crate) fn insert(&self) -> Arc<Source> {
+    pub(crate) fn insert(&self, fd: i32) -> Arc<Source> {
         let mut sources = self.lock();
         let entry = sources.vacant_entry();
         let source = Arc::new(Source {
             key: entry.key(),
+            fd,
             directions: Mutex::new(Default::default()),
         });
         entry.insert(Arc::clone(&source));
@@ -185,6 +194,7 @@ impl Reactor {
         poller: &Poller,
         registry: &Registry,
         timeout: Option<Duration>,
+        on_event: &dyn Fn(i32, bool, bool),
     ) -> io::Result<()> {
         self.events.clear();
         match poller.wait(&mut self.events, timeout) {
@@ -207,10 +217,15 @@ impl Reactor {
             }
         }
         for (source, readable, writable) in self.ready.drain(..) {
+            on_event(source.fd, readable, writable);
             source.deliver(readable, writable, &mut self.wakers);
+            // Woken with no lock held: a woken task may run at once on another thread.
+            let cause = Cause::Socket {
+                fd: source.fd,
+                readable,
+            };
+            debug::because(cause, || self.wakers.drain(..).for_each(Waker::wake));
         }
-        // Woken last, with no lock held: a woken task may run at once on another thread.
-        self.wakers.drain(..).for_each(Waker::wake);
         Ok(())
     }
     // ANCHOR_END: reactor_wait

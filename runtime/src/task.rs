@@ -26,13 +26,14 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
 use crate::blocking::PoolShared;
+use crate::debug::{self, WaitingOn};
 use crate::event_loop;
 use crate::executor::{self, Shared};
 
@@ -62,10 +63,34 @@ pub(crate) struct TaskHeader {
     pub(crate) spawned_at: &'static Location<'static>,
     /// Who runs the task: where a wake-up must be delivered.
     pub(crate) home: Home,
-    /// Set by [`Task::cancel`]; the loop looks at it before every poll.
-    pub(crate) cancel_requested: AtomicBool,
-    /// The task's entry in the loop's list of live tasks, once it has one.
-    pub(crate) slot: AtomicUsize,
+    /// Two things in one word, to keep every task small: bit 0 is set by
+    /// [`Task::cancel`] (the loop looks at it before every poll); the other bits hold
+    /// the task's entry in the loop's list of live tasks plus one (0: none yet).
+    state: AtomicUsize,
+}
+
+impl TaskHeader {
+    /// True once [`Task::cancel`] was called.
+    pub(crate) fn cancel_requested(&self) -> bool {
+        self.state.load(Ordering::SeqCst) & 1 == 1
+    }
+
+    fn request_cancel(&self) {
+        self.state.fetch_or(1, Ordering::SeqCst);
+    }
+
+    /// The task's entry among the loop's live tasks, or `NO_SLOT`.
+    pub(crate) fn slot(&self) -> usize {
+        match self.state.load(Ordering::SeqCst) >> 1 {
+            0 => NO_SLOT,
+            slot_plus_one => slot_plus_one - 1,
+        }
+    }
+
+    /// Records the task's entry (once, at its first poll).
+    pub(crate) fn set_slot(&self, slot: usize) {
+        self.state.fetch_or((slot + 1) << 1, Ordering::SeqCst);
+    }
 }
 
 /// Who runs a task.
@@ -96,8 +121,23 @@ pub(crate) enum PollNote {
     Poll,
     /// Do not poll: drop the future and finish as cancelled.
     Cancel,
-    /// Written back by the wrapper: the task has finished (any outcome).
-    Finished,
+    /// Written back by the wrapper: the task has finished, and how.
+    Finished(Ending),
+}
+
+/// How a task's last step ended, for the loop's bookkeeping and trace.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Ending {
+    Completed,
+    Panicked,
+    Cancelled,
+}
+
+/// What one step of a task did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Step {
+    Pending,
+    Finished(Ending),
 }
 
 thread_local! {
@@ -105,8 +145,7 @@ thread_local! {
 }
 
 /// Runs one step of a task, telling its wrapper whether to poll or to cancel.
-/// Returns `true` when the task finished in that step.
-pub(crate) fn run_step(runnable: executor::Runnable, cancel: bool) -> bool {
+pub(crate) fn run_step(runnable: executor::Runnable, cancel: bool) -> Step {
     let note = if cancel {
         PollNote::Cancel
     } else {
@@ -114,7 +153,10 @@ pub(crate) fn run_step(runnable: executor::Runnable, cancel: bool) -> bool {
     };
     POLL_NOTE.with(|n| n.set(note));
     runnable.run();
-    POLL_NOTE.with(|n| n.replace(PollNote::Poll)) == PollNote::Finished
+    match POLL_NOTE.with(|n| n.replace(PollNote::Poll)) {
+        PollNote::Finished(ending) => Step::Finished(ending),
+        _ => Step::Pending,
+    }
 }
 // ANCHOR_END: poll_note
 
@@ -166,7 +208,12 @@ impl<F: Future> Future for TaskFuture<F> {
                 this.id
             );
         }
-        POLL_NOTE.with(|n| n.set(PollNote::Finished));
+        let ending = match outcome {
+            Outcome::Completed(_) => Ending::Completed,
+            Outcome::Panicked(_) => Ending::Panicked,
+            Outcome::Cancelled => Ending::Cancelled,
+        };
+        POLL_NOTE.with(|n| n.set(PollNote::Finished(ending)));
         Poll::Ready(outcome)
     }
 }
@@ -185,8 +232,7 @@ fn task_parts<F: Future>(
         name: name.clone(),
         spawned_at,
         home,
-        cancel_requested: AtomicBool::new(false),
-        slot: AtomicUsize::new(NO_SLOT),
+        state: AtomicUsize::new(0),
     };
     let wrapped = TaskFuture {
         future: Some(future),
@@ -327,10 +373,10 @@ impl<T> Task<T> {
         // SeqCst pairs with the loop's registration of the task (see
         // `Executor::run_task`): either the loop sees the flag on its next poll, or we
         // see the slot and wake the task — never neither.
-        header.cancel_requested.store(true, Ordering::SeqCst);
+        header.request_cancel();
         match &header.home {
             Home::Loop(shared) => {
-                let slot = header.slot.load(Ordering::SeqCst);
+                let slot = header.slot();
                 if slot != NO_SLOT {
                     shared.wake_live_task(slot, header.id);
                 }
@@ -386,12 +432,19 @@ impl<T> Task<T> {
             .as_mut()
             .expect("a Task always holds its inner task until it is dropped");
         let outcome = match Pin::new(inner).poll(cx) {
-            Poll::Pending => return Poll::Pending,
+            Poll::Pending => {
+                let header = self.header();
+                debug::note_wait(|| match header.home {
+                    Home::Loop(_) => WaitingOn::Task(header.id),
+                    Home::Pool(_) => WaitingOn::BlockingJob(header.id),
+                });
+                return Poll::Pending;
+            }
             Poll::Ready(outcome) => outcome,
         };
         let header = self.header();
         let cancelled_while_running =
-            matches!(header.home, Home::Pool(_)) && header.cancel_requested.load(Ordering::SeqCst);
+            matches!(header.home, Home::Pool(_)) && header.cancel_requested();
         Poll::Ready(match outcome {
             Outcome::Completed(_) if cancelled_while_running => {
                 Err(self.join_error(JoinErrorKind::Cancelled))
@@ -628,6 +681,30 @@ impl Builder {
                 )
             })
     }
+}
+
+/// Describes every live task of the running loop: id, name, where it was spawned,
+/// whether it runs, is scheduled or waits, and what it waits on; like
+/// `asyncio.all_tasks()` with each task's stack. Names, spawn locations and what each
+/// task waits on are kept only when the loop watches its tasks (`GLASS_DEBUG=1`,
+/// `GLASS_TRACE=1`, or `EventLoop::builder().debug(true)`).
+///
+/// # Examples
+///
+/// ```
+/// glass::EventLoop::builder().debug(true).build().run_until_complete(async {
+///     let _waiter = glass::task::Builder::new()
+///         .name("sleeper")
+///         .spawn(glass::sleep(std::time::Duration::from_secs(60)));
+///     glass::yield_now().await;
+///     let dump = glass::task::dump();
+///     assert!(dump.contains("task 'sleeper'"), "{dump}");
+///     assert!(dump.contains("waiting on a timer"), "{dump}");
+/// });
+/// ```
+pub fn dump() -> String {
+    event_loop::with_current(|core| core.dump())
+        .unwrap_or_else(|| "no glass event loop is running on this thread\n".to_owned())
 }
 
 // ANCHOR: yield_now

@@ -45,6 +45,7 @@ use pin_project_lite::pin_project;
 use slab::Slab;
 
 use crate::budget;
+use crate::debug::{self, WaitingOn};
 use crate::event_loop::{self, Core};
 
 // ANCHOR: clock
@@ -376,6 +377,7 @@ impl Sleep {
                 });
             }
         }
+        debug::note_wait(|| WaitingOn::Timer(deadline));
         Poll::Pending
     }
 }

@@ -120,7 +120,7 @@ impl<T: AsFd> Async<T> {
                  glass::run(...)"
                 )
             });
-        let source = shared.registry.insert();
+        let source = shared.registry.insert(io.as_fd().as_raw_fd());
         let interest = Event::all(source.key);
         // SAFETY: `polling` requires that the file descriptor stays open until it is
         // deleted from the poller. `Async` owns `io`, and its `Drop` deletes the

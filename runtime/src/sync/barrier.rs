@@ -92,7 +92,7 @@ impl Barrier {
             parties,
             state: Mutex::new(BarrierState {
                 arrived: 0,
-                waiters: WaiterList::default(),
+                waiters: WaiterList::new("Barrier"),
             }),
         }
     }

@@ -41,9 +41,16 @@ use super::waiters::{self, Status, WaiterKey, WaiterList};
 ///     assert_eq!(consumer.await, Some("bread"));
 /// });
 /// ```
-#[derive(Default)]
 pub struct Condition {
     waiters: Mutex<WaiterList<()>>,
+}
+
+impl Default for Condition {
+    fn default() -> Self {
+        Condition {
+            waiters: Mutex::new(WaiterList::new("Condition")),
+        }
+    }
 }
 
 impl Condition {

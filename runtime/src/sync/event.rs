@@ -40,10 +40,18 @@ pub struct Event {
     state: Mutex<EventState>,
 }
 
-#[derive(Default)]
 struct EventState {
     set: bool,
     waiters: WaiterList<()>,
+}
+
+impl Default for EventState {
+    fn default() -> Self {
+        EventState {
+            set: false,
+            waiters: WaiterList::new("Event"),
+        }
+    }
 }
 
 /// What an [`Event`] holds right now, for the book and for debugging.

@@ -10,6 +10,7 @@ use std::task::{Context, Poll, Waker};
 use super::lock_state;
 use super::waiters::{Status, WaiterKey, WaiterList};
 use crate::budget;
+use crate::debug;
 
 // ANCHOR: lock
 /// A lock for tasks, guarding a value; like `asyncio.Lock` (which guards nothing: use
@@ -67,7 +68,7 @@ impl<T> Lock<T> {
             state: Mutex::new(LockState {
                 locked: false,
                 value: Some(value),
-                waiters: WaiterList::default(),
+                waiters: WaiterList::new("Lock"),
             }),
         }
     }
@@ -131,6 +132,9 @@ impl<T> Lock<T> {
             return None;
         }
         state.locked = true;
+        if debug::watching() {
+            state.waiters.holder = debug::current_task();
+        }
         state.value.take()
     }
 
@@ -147,6 +151,9 @@ impl<T> Lock<T> {
             let mut state = lock_state(&self.state);
             if !state.locked && state.waiters.is_empty() {
                 state.locked = true;
+                if debug::watching() {
+                    state.waiters.holder = debug::current_task();
+                }
                 return Poll::Ready(state.value.take().expect("a free lock holds its value"));
             }
             *key = Some(state.waiters.push_back((), cx.waker()));
@@ -156,6 +163,9 @@ impl<T> Lock<T> {
         match state.waiters.status(waiting) {
             Status::Handed => {
                 state.waiters.remove(waiting);
+                if debug::watching() {
+                    state.waiters.holder = debug::current_task();
+                }
                 *key = None;
                 Poll::Ready(state.value.take().expect("a handed lock holds its value"))
             }
@@ -183,6 +193,7 @@ impl<T> Lock<T> {
 
     /// Hands the (released) lock to the oldest waiter; unlocks it when nobody waits.
     fn hand_on(state: &mut LockState<T>) -> Option<Waker> {
+        state.waiters.holder = None;
         let waker = state.waiters.hand_front(|_| {});
         if waker.is_none() {
             state.locked = false; // nobody waits: really unlock

@@ -211,11 +211,11 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             state: Mutex::new(QueueState {
                 items: O::default(),
                 maxsize,
-                getters: WaiterList::default(),
+                getters: WaiterList::new("Queue (get)"),
                 reserved: 0,
-                putters: WaiterList::default(),
+                putters: WaiterList::new("Queue (put)"),
                 unfinished: 0,
-                joiners: WaiterList::default(),
+                joiners: WaiterList::new("Queue (join)"),
                 shut_down: false,
             }),
         }

@@ -61,7 +61,7 @@ impl Semaphore {
         Semaphore {
             state: Mutex::new(SemaphoreState {
                 permits,
-                waiters: WaiterList::default(),
+                waiters: WaiterList::new("Semaphore"),
             }),
         }
     }

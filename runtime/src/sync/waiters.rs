@@ -4,7 +4,7 @@
 //! primitive's waiter list and returns `Pending`. When the resource frees up, the
 //! primitive does not just wake the first waiter and let everybody race for it. It
 //! **hands** the resource over: it unlinks the waiter from the list, marks it
-//! *handed* (for a queue, the item itself goes into the waiter's entry), and only
+//! *handed* (for a queue, an item in it is reserved for the waiter), and only
 //! then wakes it. When the waiter's future is polled next, the resource is already
 //! its own. Three properties follow:
 //!
@@ -28,6 +28,9 @@
 use std::task::Waker;
 
 use slab::Slab;
+
+use crate::debug::{self, WaitingOn};
+use crate::task::TaskId;
 
 /// A waiter's ticket: its key in the list's slab.
 pub(crate) type WaiterKey = usize;
@@ -58,21 +61,44 @@ pub(crate) struct WaiterList<W> {
     head: Option<WaiterKey>,
     tail: Option<WaiterKey>,
     queued: usize,
+    /// What kind of primitive this list belongs to, for `task::dump` and the deadlock
+    /// report ("Lock", "Queue (get)"...).
+    kind: &'static str,
+    /// The task holding the resource, where that means something (a Lock's holder).
+    pub(crate) holder: Option<TaskId>,
 }
 // ANCHOR_END: entry
 
 impl<W> Default for WaiterList<W> {
     fn default() -> Self {
+        WaiterList::new("a waiter list")
+    }
+}
+
+impl<W> WaiterList<W> {
+    /// An empty list for a primitive of this `kind`.
+    pub(crate) fn new(kind: &'static str) -> Self {
         WaiterList {
             entries: Slab::new(),
             head: None,
             tail: None,
             queued: 0,
+            kind,
+            holder: None,
         }
     }
-}
 
-impl<W> WaiterList<W> {
+    // ANCHOR: note
+    /// Tells the watching tools what the polled task now waits on (see debug.rs).
+    fn note(&self) {
+        debug::note_wait(|| WaitingOn::Primitive {
+            kind: self.kind,
+            at: self as *const Self as usize,
+            held_by: self.holder,
+        });
+    }
+    // ANCHOR_END: note
+
     /// How many waiters are queued (not counting those handed a resource).
     pub(crate) fn len(&self) -> usize {
         self.queued
@@ -98,6 +124,7 @@ impl<W> WaiterList<W> {
         }
         self.tail = Some(key);
         self.queued += 1;
+        self.note();
         key
     }
     // ANCHOR_END: push_back
@@ -134,6 +161,7 @@ impl<W> WaiterList<W> {
 
     /// Keeps the waiter's waker current: clones only when it would wake another task.
     pub(crate) fn update_waker(&mut self, key: WaiterKey, waker: &Waker) {
+        self.note();
         let stored = &mut self.entries[key].waker;
         match stored {
             Some(stored) if stored.will_wake(waker) => {}
