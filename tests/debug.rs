@@ -1371,3 +1371,65 @@ fn under_every_seed_a_semaphore_admits_two_at_a_time_in_the_order_they_asked() {
         }
     });
 }
+
+// ---------------------------------------------------------------------------------------
+// Named primitives and panics nobody awaited
+
+#[test]
+fn dump_uses_the_names_given_to_primitives() {
+    watchdog(|| {
+        EventLoop::builder()
+            .paused_clock(true)
+            .debug(true)
+            .build()
+            .run_until_complete(async {
+                let pot = std::rc::Rc::new(glass::Lock::new(()).named("pot"));
+                let go = std::rc::Rc::new(glass::Event::new().named("go"));
+                let held = pot.acquire().await;
+                let (_cook, _) = spawn_named("cook", {
+                    let pot = std::rc::Rc::clone(&pot);
+                    async move { drop(pot.acquire().await) }
+                });
+                let (_guest, _) = spawn_named("guest", {
+                    let go = std::rc::Rc::clone(&go);
+                    async move { go.wait().await }
+                });
+                yield_now().await;
+                let dump = glass::task::dump();
+                assert!(
+                    dump_line(&dump, "cook").contains("waiting on Lock 'pot'"),
+                    "{dump}"
+                );
+                assert!(
+                    dump_line(&dump, "guest").contains("waiting on Event 'go'"),
+                    "{dump}"
+                );
+                drop(held);
+                go.set();
+            });
+    });
+}
+
+fn unawaited_panic_program() {
+    let mut event_loop = EventLoop::builder().paused_clock(true).debug(true).build();
+    event_loop.run_until_complete(async {
+        let (task, _) = spawn_named("lost", async { panic!("nobody looks") });
+        drop(task); // detached: its panic is never awaited
+        glass::sleep(Duration::from_millis(1)).await;
+    });
+}
+
+#[test]
+fn a_panic_nobody_awaits_is_reported_under_debug() {
+    const TEST: &str = "a_panic_nobody_awaits_is_reported_under_debug";
+    if in_child("unawaited_panic", unawaited_panic_program) {
+        return;
+    }
+    let output = run_child(TEST, "unawaited_panic", &[]);
+    assert!(output.success, "the program failed:\n{}", output.show());
+    assert!(
+        output.stderr.contains("was never awaited") && output.stderr.contains("nobody looks"),
+        "no warning about the unawaited panic:\n{}",
+        output.show()
+    );
+}

@@ -10,8 +10,9 @@
 //! - **Debug** (`GLASS_DEBUG=1`, or `.debug(true)`): a warning when one poll holds the
 //!   loop longer than a threshold (100 ms), naming the task and where it was spawned.
 //!   It also keeps each task's name, spawn location and what it waits on for
-//!   [`dump`](crate::task::dump) and the deadlock report. (A task's panic is always
-//!   reported on stderr when it happens, debug or not.)
+//!   [`dump`](crate::task::dump) and the deadlock report, and warns when a task's panic
+//!   is dropped without anyone awaiting it. (A task's panic is always reported on
+//!   stderr when it happens, debug or not.)
 //! - **Timeline** (`GLASS_TIMELINE=path.json`): a Chrome trace-event file, one track per
 //!   task and a slice per poll, to open in Perfetto or `chrome://tracing`.
 //! - **Seed** (`GLASS_SEED=n`): each turn's ready tasks run in an order shuffled by a
@@ -101,6 +102,7 @@ pub(crate) enum WaitingOn {
     Timer(Instant),
     Primitive {
         kind: &'static str,
+        name: Option<&'static str>,
         at: usize,
         held_by: Option<TaskId>,
     },
@@ -124,6 +126,14 @@ thread_local! {
 /// Set once any loop of the process watches its tasks: until then, leaf futures skip
 /// noting what they wait on (one relaxed load instead), so the tools cost nothing.
 static ANY_LOOP_WATCHES: AtomicBool = AtomicBool::new(false);
+
+/// Set once any loop of the process runs with `debug` on.
+static ANY_LOOP_DEBUGS: AtomicBool = AtomicBool::new(false);
+
+/// True when some loop runs with `debug` (`GLASS_DEBUG=1`).
+pub(crate) fn debugging() -> bool {
+    ANY_LOOP_DEBUGS.load(Ordering::Relaxed)
+}
 
 /// True when some loop watches: only then is [`note_wait`] worth its cost.
 #[inline]
@@ -203,6 +213,9 @@ impl Watch {
         let watching = settings.trace || settings.debug || settings.timeline.is_some();
         if watching {
             ANY_LOOP_WATCHES.store(true, Ordering::Relaxed);
+        }
+        if settings.debug {
+            ANY_LOOP_DEBUGS.store(true, Ordering::Relaxed);
         }
         let timeline = if settings.timeline.is_some() {
             vec![r#"{"name":"thread_name","ph":"M","pid":1,"tid":0,"args":{"name":"main future and loop events"}}"#.to_owned()]
@@ -335,16 +348,19 @@ impl fmt::Display for WaitingOn {
             }
             WaitingOn::Primitive {
                 kind,
+                name,
                 at,
-                held_by: Some(holder),
+                held_by,
             } => {
-                write!(f, "{kind} at {at:#x}, held by task {holder}")
+                match name {
+                    Some(name) => write!(f, "{kind} '{name}'")?,
+                    None => write!(f, "{kind} at {at:#x}")?,
+                }
+                match held_by {
+                    Some(holder) => write!(f, ", held by task {holder}"),
+                    None => Ok(()),
+                }
             }
-            WaitingOn::Primitive {
-                kind,
-                at,
-                held_by: None,
-            } => write!(f, "{kind} at {at:#x}"),
             WaitingOn::Socket { fd, readable: true } => write!(f, "fd {fd} to be readable"),
             WaitingOn::Socket {
                 fd,

@@ -107,8 +107,44 @@ pub(crate) const NO_SLOT: usize = usize::MAX;
 /// How a task ended. async-task stores it in the task's output slot.
 pub(crate) enum Outcome<T> {
     Completed(T),
-    Panicked(Box<dyn Any + Send>),
+    Panicked(Unclaimed),
     Cancelled,
+}
+
+/// A task's panic, on its way to whoever awaits the task. If nobody ever does (the
+/// `Task` was dropped), the payload is dropped with this, and under `GLASS_DEBUG` glass
+/// says so: a panic nobody looks at is a bug nobody sees.
+pub(crate) struct Unclaimed {
+    payload: Option<Box<dyn Any + Send>>,
+    id: TaskId,
+}
+
+impl Unclaimed {
+    fn new(payload: Box<dyn Any + Send>, id: TaskId) -> Unclaimed {
+        Unclaimed {
+            payload: Some(payload),
+            id,
+        }
+    }
+
+    fn claim(&mut self) -> Box<dyn Any + Send> {
+        self.payload.take().expect("a task's panic is claimed once")
+    }
+}
+
+impl Drop for Unclaimed {
+    fn drop(&mut self) {
+        if let Some(payload) = &self.payload {
+            if debug::debugging() {
+                eprintln!(
+                    "glass: the panic of task {} was never awaited: its Task was dropped \
+                     (detached), so nobody saw \"{}\". Await the task, or call join()",
+                    self.id,
+                    panic_message(payload.as_ref())
+                );
+            }
+        }
+    }
 }
 
 // ANCHOR: poll_note
@@ -188,7 +224,7 @@ impl<F: Future> Future for TaskFuture<F> {
             match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
                 Ok(Poll::Pending) => return Poll::Pending,
                 Ok(Poll::Ready(output)) => Outcome::Completed(output),
-                Err(payload) => Outcome::Panicked(payload),
+                Err(payload) => Outcome::Panicked(Unclaimed::new(payload, *this.id)),
             }
         };
         // Drop the future now, on the loop's thread, so that its destructor has run
@@ -197,7 +233,7 @@ impl<F: Future> Future for TaskFuture<F> {
         let dropped = panic::catch_unwind(AssertUnwindSafe(|| this.future.set(None)));
         if let Err(payload) = dropped {
             if !matches!(outcome, Outcome::Panicked(_)) {
-                outcome = Outcome::Panicked(payload);
+                outcome = Outcome::Panicked(Unclaimed::new(payload, *this.id));
             }
         }
         if matches!(outcome, Outcome::Panicked(_)) {
@@ -450,7 +486,9 @@ impl<T> Task<T> {
                 Err(self.join_error(JoinErrorKind::Cancelled))
             }
             Outcome::Completed(output) => Ok(output),
-            Outcome::Panicked(payload) => Err(self.join_error(JoinErrorKind::Panic(payload))),
+            Outcome::Panicked(mut unclaimed) => {
+                Err(self.join_error(JoinErrorKind::Panic(unclaimed.claim())))
+            }
             Outcome::Cancelled => Err(self.join_error(JoinErrorKind::Cancelled)),
         })
     }

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use super::lock_state;
@@ -77,6 +77,14 @@ pub struct BarrierStatistics {
 }
 
 impl Barrier {
+    /// Names it, for [`task::dump`](crate::task::dump), the trace and the deadlock
+    /// report: "waiting on Barrier 'pot'" instead of an address.
+    pub fn named(mut self, name: &'static str) -> Self {
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        state.waiters.name = Some(name);
+        self
+    }
+
     /// A barrier for `parties` tasks.
     ///
     /// # Panics

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use super::lock::LockGuard;
@@ -54,6 +54,17 @@ impl Default for Condition {
 }
 
 impl Condition {
+    /// Names it, for [`task::dump`](crate::task::dump), the trace and the deadlock
+    /// report: "waiting on Condition 'pot'" instead of an address.
+    pub fn named(mut self, name: &'static str) -> Self {
+        let waiters = self
+            .waiters
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        waiters.name = Some(name);
+        self
+    }
+
     /// A condition with nobody waiting.
     pub fn new() -> Condition {
         Condition::default()

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use super::lock_state;
@@ -64,6 +64,14 @@ pub struct EventStatistics {
 }
 
 impl Event {
+    /// Names it, for [`task::dump`](crate::task::dump), the trace and the deadlock
+    /// report: "waiting on Event 'pot'" instead of an address.
+    pub fn named(mut self, name: &'static str) -> Self {
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        state.waiters.name = Some(name);
+        self
+    }
+
     /// An event whose flag is not set.
     pub fn new() -> Event {
         Event::default()

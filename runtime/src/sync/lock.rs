@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use super::lock_state;
@@ -62,6 +62,14 @@ pub struct LockStatistics {
 }
 
 impl<T> Lock<T> {
+    /// Names it, for [`task::dump`](crate::task::dump), the trace and the deadlock
+    /// report: "waiting on Lock 'pot'" instead of an address.
+    pub fn named(mut self, name: &'static str) -> Self {
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        state.waiters.name = Some(name);
+        self
+    }
+
     /// An unlocked lock guarding `value`.
     pub fn new(value: T) -> Lock<T> {
         Lock {

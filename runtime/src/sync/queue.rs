@@ -8,7 +8,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use super::lock_state;
@@ -659,6 +659,17 @@ macro_rules! queue_type {
                 $name {
                     queue: BaseQueue::with_maxsize(maxsize),
                 }
+            }
+
+            /// Names it, for [`task::dump`](crate::task::dump), the trace and the
+            /// deadlock report: "waiting on Queue (get) 'jobs'" instead of an address.
+            pub fn named(mut self, name: &'static str) -> Self {
+                let state = self.queue.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+                for list in [&mut state.getters.name, &mut state.putters.name] {
+                    *list = Some(name);
+                }
+                state.joiners.name = Some(name);
+                self
             }
         }
 

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use super::lock_state;
@@ -56,6 +56,14 @@ pub struct SemaphoreStatistics {
 }
 
 impl Semaphore {
+    /// Names it, for [`task::dump`](crate::task::dump), the trace and the deadlock
+    /// report: "waiting on Semaphore 'pot'" instead of an address.
+    pub fn named(mut self, name: &'static str) -> Self {
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        state.waiters.name = Some(name);
+        self
+    }
+
     /// A semaphore with `permits` permits.
     pub fn new(permits: usize) -> Semaphore {
         Semaphore {

@@ -64,6 +64,8 @@ pub(crate) struct WaiterList<W> {
     /// What kind of primitive this list belongs to, for `task::dump` and the deadlock
     /// report ("Lock", "Queue (get)"...).
     kind: &'static str,
+    /// The name the user gave the primitive (`Lock::new(..).named("pot")`), if any.
+    pub(crate) name: Option<&'static str>,
     /// The task holding the resource, where that means something (a Lock's holder).
     pub(crate) holder: Option<TaskId>,
 }
@@ -84,6 +86,7 @@ impl<W> WaiterList<W> {
             tail: None,
             queued: 0,
             kind,
+            name: None,
             holder: None,
         }
     }
@@ -93,6 +96,7 @@ impl<W> WaiterList<W> {
     fn note(&self) {
         debug::note_wait(|| WaitingOn::Primitive {
             kind: self.kind,
+            name: self.name,
             at: self as *const Self as usize,
             held_by: self.holder,
         });
