@@ -256,9 +256,6 @@ pub(crate) fn schedule(runnable: Runnable) {
 struct LiveTask {
     id: TaskId,
     waker: Waker,
-    /// Its name, spawn location and what it waits on, kept only while the loop watches
-    /// (see debug.rs): one pointer otherwise.
-    watched: Option<Box<Watched>>,
 }
 
 struct Watched {
@@ -272,6 +269,10 @@ pub(crate) struct Executor {
     pub(crate) watch: Watch,
     ready: RefCell<VecDeque<Work>>,
     live: RefCell<Slab<LiveTask>>,
+    /// Beside `live`, by the same slot: each task's name, spawn location and what it
+    /// waits on. Filled only while the loop watches (see debug.rs), so that a task
+    /// costs no memory for it otherwise.
+    watched: RefCell<Vec<Option<Watched>>>,
 }
 
 impl Executor {
@@ -281,6 +282,7 @@ impl Executor {
             watch,
             ready: RefCell::new(VecDeque::with_capacity(64)),
             live: RefCell::new(Slab::new()),
+            watched: RefCell::new(Vec::new()),
         }
     }
 
@@ -349,9 +351,11 @@ impl Executor {
             let live = LiveTask {
                 id: header.id,
                 waker: runnable.waker(),
-                watched: self.watch.watching_polls().then(|| self.watched(header)),
             };
             slot = self.live.borrow_mut().insert(live);
+            if self.watch.watching_polls() {
+                self.start_watching(slot, header);
+            }
             // SeqCst pairs with `Task::cancel`: see the comment there.
             header.set_slot(slot);
         }
@@ -366,17 +370,21 @@ impl Executor {
     }
     // ANCHOR_END: run_task
 
-    fn watched(&self, header: &TaskHeader) -> Box<Watched> {
+    fn start_watching(&self, slot: usize, header: &TaskHeader) {
         let label = Label {
             id: header.id,
             name: header.name.clone(),
             spawned_at: header.spawned_at,
         };
         self.watch.timeline_task(&label);
-        Box::new(Watched {
+        let mut watched = self.watched.borrow_mut();
+        if watched.len() <= slot {
+            watched.resize_with(slot + 1, || None);
+        }
+        watched[slot] = Some(Watched {
             label,
             waiting: None,
-        })
+        });
     }
 
     // ANCHOR: run_watched
@@ -384,8 +392,7 @@ impl Executor {
     /// what the task waits on afterwards is kept for `dump` and the deadlock report.
     fn run_watched(&self, runnable: Runnable, slot: usize, cancel: bool, clock: &Clock) {
         let id = runnable.metadata().id;
-        let label = self.live.borrow()[slot]
-            .watched
+        let label = self.watched.borrow()[slot]
             .as_ref()
             .map(|w| w.label.clone());
         let started = std::time::Instant::now();
@@ -403,13 +410,14 @@ impl Executor {
         if let Some(label) = &label {
             self.watch.after_poll(clock.now(), label, started, result);
         }
-        let mut live = self.live.borrow_mut();
+        let mut watched = self.watched.borrow_mut();
         match step {
             Step::Finished(_) => {
-                live.remove(slot);
+                self.live.borrow_mut().remove(slot);
+                watched[slot] = None;
             }
             Step::Pending => {
-                if let Some(watched) = live[slot].watched.as_mut() {
+                if let Some(watched) = watched[slot].as_mut() {
                     watched.waiting = waiting;
                 }
             }
@@ -430,7 +438,8 @@ impl Executor {
             })
             .collect();
         let current = debug::current_task();
-        for (_, task) in self.live.borrow().iter() {
+        let all_watched = self.watched.borrow();
+        for (slot, task) in self.live.borrow().iter() {
             let state = if Some(task.id) == current {
                 "running"
             } else if scheduled.contains(&task.id) {
@@ -438,7 +447,7 @@ impl Executor {
             } else {
                 "waiting"
             };
-            let watched = task.watched.as_deref();
+            let watched = all_watched.get(slot).and_then(Option::as_ref);
             let waiting = watched
                 .and_then(|w| w.waiting)
                 .filter(|_| state == "waiting");

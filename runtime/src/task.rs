@@ -114,33 +114,36 @@ pub(crate) enum Outcome<T> {
 /// A task's panic, on its way to whoever awaits the task. If nobody ever does (the
 /// `Task` was dropped), the payload is dropped with this, and under `GLASS_DEBUG` glass
 /// says so: a panic nobody looks at is a bug nobody sees.
-pub(crate) struct Unclaimed {
-    payload: Option<Box<dyn Any + Send>>,
+pub(crate) struct Unclaimed(Option<Box<PanicOf>>);
+
+/// One pointer in the task's output slot, so that every task stays small.
+struct PanicOf {
+    payload: Box<dyn Any + Send>,
     id: TaskId,
 }
 
 impl Unclaimed {
     fn new(payload: Box<dyn Any + Send>, id: TaskId) -> Unclaimed {
-        Unclaimed {
-            payload: Some(payload),
-            id,
-        }
+        Unclaimed(Some(Box::new(PanicOf { payload, id })))
     }
 
     fn claim(&mut self) -> Box<dyn Any + Send> {
-        self.payload.take().expect("a task's panic is claimed once")
+        self.0
+            .take()
+            .expect("a task's panic is claimed once")
+            .payload
     }
 }
 
 impl Drop for Unclaimed {
     fn drop(&mut self) {
-        if let Some(payload) = &self.payload {
+        if let Some(panic) = &self.0 {
             if debug::debugging() {
                 eprintln!(
                     "glass: the panic of task {} was never awaited: its Task was dropped \
                      (detached), so nobody saw \"{}\". Await the task, or call join()",
-                    self.id,
-                    panic_message(payload.as_ref())
+                    panic.id,
+                    panic_message(panic.payload.as_ref())
                 );
             }
         }
