@@ -150,12 +150,9 @@ impl<T: AsFd> Async<T> {
             .expect("an Async holds its I/O handle until dropped")
     }
 
-    /// The wrapped I/O handle, mutably. Do not swap it for another one.
-    pub fn get_mut(&mut self) -> &mut T {
-        self.io
-            .as_mut()
-            .expect("an Async holds its I/O handle until dropped")
-    }
+    // No `get_mut`: swapping the handle for another would close a descriptor that is
+    // still registered, breaking the promise the `unsafe` block in `new` relies on.
+    // (async-io offers it as an `unsafe fn`; glass keeps `unsafe` to that one block.)
 
     /// Removes the registration and gives the handle back (still non-blocking).
     pub fn into_inner(mut self) -> io::Result<T> {
