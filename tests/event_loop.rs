@@ -5,86 +5,22 @@
 //! Tests that involve time run on the paused clock and compare a transcript of what
 //! happened; a failing test shows what it saw.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::fmt::Display;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::channel::oneshot;
 use glass::time::{sleep_until, Instant};
 use glass::{gather, gather_all, sleep, yield_now, EventLoop, Handle};
 
+mod common;
+use common::*;
+
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-/// A real-time limit far above what any test here needs: only a hang trips it.
-const WATCHDOG: Duration = Duration::from_secs(20);
-
-/// Runs `body` on a thread of its own, and fails the test if it has not finished after
-/// [`WATCHDOG`] of real time — a runtime bug that hangs fails the test instead of
-/// hanging CI. A panic in `body` is re-raised here.
-fn watchdog<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
-    let name = std::thread::current().name().unwrap_or("test").to_owned();
-    let (done, finished) = mpsc::channel();
-    let thread = std::thread::Builder::new()
-        .name(name)
-        .spawn(move || {
-            let output = body();
-            let _ = done.send(());
-            output
-        })
-        .expect("could not start the test's thread");
-    if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(WATCHDOG) {
-        panic!("the test did not finish within {WATCHDOG:?} of real time: the loop hangs");
-    }
-    thread
-        .join()
-        .unwrap_or_else(|panic| panic::resume_unwind(panic))
-}
-
-/// Runs the future made by `test` on a new paused-clock loop, under the watchdog.
-fn paused<F, Fut>(test: F) -> Fut::Output
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future,
-    Fut::Output: Send + 'static,
-{
-    watchdog(|| paused_loop().run_until_complete(test()))
-}
-
-fn paused_loop() -> EventLoop {
-    EventLoop::builder().paused_clock(true).build()
-}
-
-/// What happened, and when, counted from the transcript's start on the loop's clock.
-#[derive(Clone)]
-struct Transcript {
-    start: Instant,
-    lines: Rc<RefCell<Vec<String>>>,
-}
-
-impl Transcript {
-    fn new() -> Transcript {
-        Transcript {
-            start: Instant::now(),
-            lines: Rc::default(),
-        }
-    }
-
-    /// Records `event` with the time since the start, as `"1s event"`.
-    fn log(&self, event: impl Display) {
-        let at = self.start.elapsed();
-        self.lines.borrow_mut().push(format!("{at:?} {event}"));
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.lines.borrow().clone()
-    }
-}
 
 /// Sets its flag when dropped: shows that a future's destructor has run.
 struct SetOnDrop(Rc<Cell<bool>>);
@@ -92,21 +28,6 @@ struct SetOnDrop(Rc<Cell<bool>>);
 impl Drop for SetOnDrop {
     fn drop(&mut self) {
         self.0.set(true);
-    }
-}
-
-fn secs(secs: u64) -> Duration {
-    Duration::from_secs(secs)
-}
-
-/// The text of a panic payload (a `&str` or a `String`).
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        panic!("the panic payload is not a string")
     }
 }
 

@@ -5,8 +5,6 @@
 //! second in a debug build. Results are always checked in full (sums, orders), so a
 //! lost or duplicated task shows.
 
-use std::future::Future;
-use std::panic;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Poll, Waker};
@@ -16,62 +14,11 @@ use futures::channel::oneshot;
 use glass::time::Instant;
 use glass::{sleep, yield_now, EventLoop, Handle, Task};
 
+mod common;
+use common::*;
+
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-/// A real-time limit far above what any test here needs: only a hang trips it.
-const WATCHDOG: Duration = Duration::from_secs(30);
-
-/// Runs `body` on a thread of its own, and fails the test if it has not finished after
-/// [`WATCHDOG`] of real time. A panic in `body` is re-raised here.
-fn watchdog<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
-    let name = std::thread::current().name().unwrap_or("test").to_owned();
-    let (done, finished) = mpsc::channel();
-    let thread = std::thread::Builder::new()
-        .name(name)
-        .spawn(move || {
-            let output = body();
-            let _ = done.send(());
-            output
-        })
-        .expect("could not start the test's thread");
-    if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(WATCHDOG) {
-        panic!("the test did not finish within {WATCHDOG:?} of real time: a hang");
-    }
-    thread
-        .join()
-        .unwrap_or_else(|panic| panic::resume_unwind(panic))
-}
-
-/// Runs the future made by `test` on a new paused-clock loop, under the watchdog.
-fn paused<F, Fut>(test: F) -> Fut::Output
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future,
-    Fut::Output: Send + 'static,
-{
-    watchdog(|| {
-        EventLoop::builder()
-            .paused_clock(true)
-            .build()
-            .run_until_complete(test())
-    })
-}
-
-/// Runs the future made by `test` on a new loop on the real clock, under the watchdog.
-fn real_clock<F, Fut>(test: F) -> Fut::Output
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future,
-    Fut::Output: Send + 'static,
-{
-    watchdog(|| {
-        EventLoop::builder()
-            .paused_clock(false)
-            .build()
-            .run_until_complete(test())
-    })
-}
 
 /// 0 + 1 + … + (n - 1).
 fn sum_below(n: u64) -> u64 {

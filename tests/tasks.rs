@@ -3,15 +3,13 @@
 //! Tests that involve time run on the paused clock and compare a transcript of what
 //! happened; a failing test shows what it saw.
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::fmt::Display;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,65 +17,11 @@ use futures::channel::oneshot;
 use glass::time::Instant;
 use glass::{sleep, yield_now, JoinError, Task};
 
+mod common;
+use common::*;
+
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-/// A real-time limit far above what any test here needs: only a hang trips it.
-const WATCHDOG: Duration = Duration::from_secs(20);
-
-/// Runs the future made by `test` on a new paused-clock loop, on a thread of its own,
-/// and fails the test if it has not finished after [`WATCHDOG`] of real time. Each test
-/// gets a fresh loop, so task ids start at 1.
-fn paused<F, Fut>(test: F) -> Fut::Output
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future,
-    Fut::Output: Send + 'static,
-{
-    let name = std::thread::current().name().unwrap_or("test").to_owned();
-    let (done, finished) = mpsc::channel();
-    let thread = std::thread::Builder::new()
-        .name(name)
-        .spawn(move || {
-            let mut event_loop = glass::EventLoop::builder().paused_clock(true).build();
-            let output = event_loop.run_until_complete(test());
-            let _ = done.send(());
-            output
-        })
-        .expect("could not start the test's thread");
-    if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(WATCHDOG) {
-        panic!("the test did not finish within {WATCHDOG:?} of real time: the loop hangs");
-    }
-    thread
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-}
-
-/// What happened, and when, counted from the transcript's start on the loop's clock.
-#[derive(Clone)]
-struct Transcript {
-    start: Instant,
-    lines: Rc<RefCell<Vec<String>>>,
-}
-
-impl Transcript {
-    fn new() -> Transcript {
-        Transcript {
-            start: Instant::now(),
-            lines: Rc::default(),
-        }
-    }
-
-    /// Records `event` with the time since the start, as `"1s event"`.
-    fn log(&self, event: impl Display) {
-        let at = self.start.elapsed();
-        self.lines.borrow_mut().push(format!("{at:?} {event}"));
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.lines.borrow().clone()
-    }
-}
 
 /// Sets its flag when dropped: shows that a future's destructor has run.
 struct SetOnDrop(Rc<Cell<bool>>);
@@ -85,21 +29,6 @@ struct SetOnDrop(Rc<Cell<bool>>);
 impl Drop for SetOnDrop {
     fn drop(&mut self) {
         self.0.set(true);
-    }
-}
-
-fn secs(secs: u64) -> Duration {
-    Duration::from_secs(secs)
-}
-
-/// The text of a panic payload (a `&str` or a `String`).
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        panic!("the panic payload is not a string")
     }
 }
 

@@ -6,11 +6,9 @@
 //! transcript at the end: a failing test shows what it saw.
 
 use std::cell::{Cell, RefCell};
-use std::fmt::Display;
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::rc::Rc;
-use std::sync::mpsc;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -18,75 +16,11 @@ use futures::channel::oneshot;
 use glass::time::{self, interval, sleep_until, Instant, MissedTickBehavior};
 use glass::{call_later, call_soon, sleep, wait_for, TimerHandle};
 
+mod common;
+use common::*;
+
 // ---------------------------------------------------------------------------------------
 // Helpers
-
-/// A real-time limit far above what any test here needs: only a hang trips it.
-const WATCHDOG: Duration = Duration::from_secs(20);
-
-/// Runs the future made by `test` on a paused-clock loop, under the [`watchdog`].
-fn paused<F, Fut>(test: F) -> Fut::Output
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future,
-    Fut::Output: Send + 'static,
-{
-    watchdog(|| {
-        glass::EventLoop::builder()
-            .paused_clock(true)
-            .build()
-            .run_until_complete(test())
-    })
-}
-
-/// Runs `body` on a thread of its own, and fails the test if it has not finished after
-/// [`WATCHDOG`] of real time — a runtime bug that hangs fails the test instead of
-/// hanging CI. A panic in `body` is re-raised here.
-fn watchdog<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
-    let name = std::thread::current().name().unwrap_or("test").to_owned();
-    let (done, finished) = mpsc::channel();
-    let thread = std::thread::Builder::new()
-        .name(name)
-        .spawn(move || {
-            let output = body();
-            let _ = done.send(());
-            output
-        })
-        .expect("could not start the test's thread");
-    if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(WATCHDOG) {
-        panic!("the test did not finish within {WATCHDOG:?} of real time: the loop hangs");
-    }
-    thread
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-}
-
-/// What happened, and when, counted from the transcript's start on the loop's clock.
-#[derive(Clone)]
-struct Transcript {
-    start: Instant,
-    lines: Rc<RefCell<Vec<String>>>,
-}
-
-impl Transcript {
-    /// A transcript that counts time from now.
-    fn new() -> Transcript {
-        Transcript {
-            start: Instant::now(),
-            lines: Rc::default(),
-        }
-    }
-
-    /// Records `event` with the time since the start, as `"1.5s event"`.
-    fn log(&self, event: impl Display) {
-        let at = self.start.elapsed();
-        self.lines.borrow_mut().push(format!("{at:?} {event}"));
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.lines.borrow().clone()
-    }
-}
 
 /// Records `event` in the transcript when dropped.
 struct LogOnDrop(Transcript, &'static str);
@@ -95,14 +29,6 @@ impl Drop for LogOnDrop {
     fn drop(&mut self) {
         self.0.log(self.1);
     }
-}
-
-fn secs(secs: u64) -> Duration {
-    Duration::from_secs(secs)
-}
-
-fn millis(millis: u64) -> Duration {
-    Duration::from_millis(millis)
 }
 
 /// Polls `future` once: `Some(output)` if it completed, `None` if it is pending.
